@@ -1,0 +1,7 @@
+/**
+ * The wire contract of PROTOCOL.md as zod schemas and inferred types, plus the pure helpers that
+ * belong to it (language normalization, ids, base64, Opus Plan-A framing). Nothing here imports
+ * the rest of the project.
+ */
+export * from './validation.js';
+export * from './common.schema.js';
