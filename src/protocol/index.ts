@@ -5,3 +5,5 @@
  */
 export * from './validation.js';
 export * from './common.schema.js';
+export * from './language.js';
+export * from './ids.js';
