@@ -7,3 +7,5 @@ export * from './validation.js';
 export * from './common.schema.js';
 export * from './language.js';
 export * from './ids.js';
+export * from './base64.js';
+export * from './plan-a.js';
