@@ -12,3 +12,5 @@ export * from './plan-a.js';
 export * from './node-capabilities.schema.js';
 export * from './node-jobs.schema.js';
 export * from './node-link.schema.js';
+export * from './session-link.schema.js';
+export * from './session-results.schema.js';
