@@ -14,3 +14,5 @@ export * from './node-jobs.schema.js';
 export * from './node-link.schema.js';
 export * from './session-link.schema.js';
 export * from './session-results.schema.js';
+export * from './service-json.schema.js';
+export * from './service-api.schema.js';
