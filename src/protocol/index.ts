@@ -16,3 +16,4 @@ export * from './session-link.schema.js';
 export * from './session-results.schema.js';
 export * from './service-json.schema.js';
 export * from './service-api.schema.js';
+export * from './hub-api.schema.js';
