@@ -54,7 +54,7 @@ export function forwardedExtra(extra: JobExtra | undefined): JobExtra | undefine
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** The error of a failed job result, and of a session `error` (§2.9, §6.8, §8.3). */
+/** `{code, message, details}`: the error of a failed job result (§2.9, §8.3), and the body of `node_error` and `error` (§2.4, §6.8). */
 export const JobErrorSchema = z.object({
   code: z.string(),
   message: z.string(),

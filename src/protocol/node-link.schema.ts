@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { FeatureFlagsSchema, NodeStatusSchema } from './common.schema.js';
 import { EpochSchema, NodeIdSchema } from './ids.js';
 import { CapabilityByTypeListSchema, HardwareSchema, InstalledModelListSchema, InstalledServiceListSchema, LanguageCapabilitiesSchema, ResourceUsageSchema } from './node-capabilities.schema.js';
-import { JobAckSchema, JobAssignSchema, JobCancelSchema, JobResultSchema, JobStartedSchema, NodeAsrPartialSchema } from './node-jobs.schema.js';
-import { EpochMs, Int, OpenObject, opt, parseFrameWith, type ParseResult } from './validation.js';
+import { JobAckSchema, JobAssignSchema, JobCancelSchema, JobErrorSchema, JobResultSchema, JobStartedSchema, NodeAsrPartialSchema } from './node-jobs.schema.js';
+import { EpochMs, Int, opt, parseFrameWith, type ParseResult } from './validation.js';
 
 /** `capability_schema_version` a linguamesh node sends; any other value present is refused (§4.1). */
 export const CAPABILITY_SCHEMA_VERSION = '2.0';
@@ -53,12 +53,8 @@ export const NodeRegisterAckSchema = z.object({
 });
 export type NodeRegisterAck = z.infer<typeof NodeRegisterAckSchema>;
 
-const nodeErrorFields = {
-  code: z.string(),
-  message: z.string(),
-  /** Open object, e.g. `{"type":"node_heartbeat","reason":"NOT_REGISTERED"}` (§2.4, §4.2). */
-  details: opt(OpenObject),
-};
+// `details` is an open object, e.g. `{"type":"node_heartbeat","reason":"NOT_REGISTERED"}` (§2.4, §4.2).
+const nodeErrorFields = JobErrorSchema.shape;
 
 /** `node_error` (S→N, §2.4): a registration rejection or an invalid node message. */
 export const NodeErrorSchema = z.object({

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { UiEventStatusSchema, UiEventTypeSchema } from './common.schema.js';
-import { JobExtraSchema, SegmentsMetaSchema, ServiceTimingsSchema } from './node-jobs.schema.js';
-import { EpochMs, Int, OpenObject, opt } from './validation.js';
+import { JobErrorSchema, JobExtraSchema, SegmentsMetaSchema, ServiceTimingsSchema } from './node-jobs.schema.js';
+import { EpochMs, Int, opt } from './validation.js';
 
 /** `translation_result.network_timings`, in ms. */
 export const NetworkTimingsSchema = z.object({
@@ -89,8 +89,6 @@ export type UiEvent = z.infer<typeof UiEventSchema>;
 /** `error` (S→C, §6.8); codes in §11 (open). */
 export const SessionErrorSchema = z.object({
   type: z.literal('error'),
-  code: z.string(),
-  message: z.string(),
-  details: opt(OpenObject),
+  ...JobErrorSchema.shape,
 });
 export type SessionError = z.infer<typeof SessionErrorSchema>;
