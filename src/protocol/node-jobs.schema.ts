@@ -41,7 +41,8 @@ export const JobExtraSchema = z.looseObject({
 });
 export type JobExtra = z.infer<typeof JobExtraSchema>;
 
-const FORWARDED_EXTRA_KEYS = ['emotion', 'speech_rate', 'voice_style', 'service_timings', 'language_probability', 'language_probabilities', 'reason'] as const;
+// The scheduler forwards exactly the known keys.
+const FORWARDED_EXTRA_KEYS = JobExtraSchema.keyof().options;
 
 /** The keys of `extra` the scheduler forwards to the session (§6.7, §8.1); undefined when none is left. */
 export function forwardedExtra(extra: JobExtra | undefined): JobExtra | undefined {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyClientMessageType,
   encodeFrame,
+  forwardedExtra,
   negotiateAudioFormat,
   parseClientToScheduler,
   parseSchedulerToClient,
@@ -98,5 +99,11 @@ describe('session link', () => {
     const wire = JSON.parse(encodeFrame(result)) as Record<string, unknown>;
     expect(wire).not.toHaveProperty('extra');
     expect(wire.service_timings).toEqual({ total_ms: 12 });
+  });
+
+  it('forwards only the known keys of job_result.extra into translation_result', () => {
+    expect(forwardedExtra({ reason: 'ASR_EMPTY', emotion: 'calm', service_timings: { total_ms: 3 }, vendor_debug: { x: 1 } })).toEqual({ reason: 'ASR_EMPTY', emotion: 'calm', service_timings: { total_ms: 3 } });
+    expect(forwardedExtra({ vendor_debug: 1 })).toBeUndefined();
+    expect(forwardedExtra(undefined)).toBeUndefined();
   });
 });
