@@ -81,10 +81,23 @@ export function lenientList<T extends z.ZodType>(item: T, label: string) {
   });
 }
 
-/** Optional on input: absent and `null` both mean "no value" (PROTOCOL.md §1.4). */
+/**
+ * Optional on input: absent and `null` both mean "no value" (PROTOCOL.md §1.4). The parsed value
+ * holds `undefined` instead of `null`, and the inferred type makes the key optional, so senders
+ * build values without spelling out every absent field (`encodeFrame` omits them).
+ */
 export function opt<T extends z.ZodType>(schema: T) {
-  return schema.nullish().transform((v) => (v === null ? undefined : v));
+  return schema
+    .nullish()
+    .transform((v): z.output<T> | undefined => (v === null ? undefined : v))
+    .optional();
 }
+
+/**
+ * An open dictionary (`details`, `meta`, `diagnostics`, …): any JSON object, kept with all its
+ * members. Unknown members are stripped everywhere else, so open objects must say so.
+ */
+export const OpenObject = z.record(z.string(), z.unknown());
 
 /** PROTOCOL.md §0.4 `int`: integer ≥ 0. */
 export const Int = z.number().int().nonnegative();
@@ -93,8 +106,15 @@ export const I64 = z.number().int();
 /** PROTOCOL.md §0.4 `epoch_ms`. */
 export const EpochMs = Int;
 
-/** Parses `input` with `schema`, returning a typed value or a MessageValidationError. Never throws. */
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what = 'message'): ParseResult<z.output<T>> {
+function summarize(issues: readonly ProtocolIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+}
+
+/**
+ * Parses `input` with `schema`, returning a typed value or a MessageValidationError. Never throws.
+ * `details` is copied into the error's details (e.g. the received `type`).
+ */
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what = 'message', details: Record<string, unknown> = {}): ParseResult<z.output<T>> {
   const previous = collector;
   const dropped: DroppedItem[] = [];
   collector = dropped;
@@ -102,7 +122,7 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what =
     const result = schema.safeParse(input);
     if (result.success) return { ok: true, value: result.data, dropped };
     const issues = toIssues(result.error);
-    return { ok: false, error: new MessageValidationError(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, issues) };
+    return { ok: false, error: new MessageValidationError(`invalid ${what}: ${summarize(issues)}`, issues, details) };
   } finally {
     collector = previous;
   }
@@ -164,4 +184,40 @@ export function toWire<T>(value: T): T {
 /** Serializes a message for a text frame, with optional fields omitted. */
 export function encodeFrame(message: { type: string }): string {
   return JSON.stringify(toWire(message));
+}
+
+const MAX_REPORTED_TYPE_CHARS = 64;
+
+/** How one link direction reads its frames (see `parseFrameWith`). */
+export interface FrameParseOptions {
+  /** Every `type` this direction of the link defines. */
+  knownTypes: ReadonlySet<string>;
+  /** What the messages are called in error texts, e.g. `node message`. */
+  what: string;
+  /** Largest accepted frame, in bytes (PROTOCOL.md §1.3 `max_frame_bytes`). Default 8 MiB. */
+  maxFrameBytes?: number;
+  /**
+   * Describes a `type` outside `knownTypes` that the link still recognizes (e.g. an out-of-scope
+   * `room_*` message): the issue text and extra error details. Undefined: a plain unknown type.
+   */
+  describeUnknownType?: (type: string) => { message: string; details: Record<string, unknown> } | undefined;
+}
+
+/**
+ * One text frame to one typed message: `decodeFrame`, then the `type` against the types of this
+ * link direction, then the schema. An unknown `type` is an invalid message whose issue names `type`
+ * (PROTOCOL.md §1.5). Every error of a frame that had a string `type` carries it in
+ * `details.type`, which the scheduler echoes in `node_error.details.type`.
+ */
+export function parseFrameWith<T extends z.ZodType>(schema: T, data: string | Buffer, options: FrameParseOptions): ParseResult<z.output<T>> {
+  const frame = decodeFrame(data, options.maxFrameBytes);
+  if (!frame.ok) return frame;
+  // The type goes into error texts and logs: a peer must not be able to make it arbitrarily long.
+  const type = frame.value.type.length > MAX_REPORTED_TYPE_CHARS ? `${frame.value.type.slice(0, MAX_REPORTED_TYPE_CHARS)}…` : frame.value.type;
+  if (!options.knownTypes.has(frame.value.type)) {
+    const known = options.describeUnknownType?.(frame.value.type);
+    const issues = [{ path: 'type', message: known?.message ?? `unknown message type "${type}"` }];
+    return { ok: false, error: new MessageValidationError(`invalid ${options.what}: ${summarize(issues)}`, issues, { type, ...known?.details }) };
+  }
+  return parseWith(schema, frame.value, options.what, { type });
 }
