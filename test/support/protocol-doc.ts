@@ -1,8 +1,10 @@
 /**
- * Reads the normative PROTOCOL.md of the shared design folder, which sits next to the repository
- * (`<repo>/../shared/`; from a git worktree under `<root>/wt/<name>` it is `<root>/shared/`).
- * `LINGUAMESH_PROTOCOL_MD` overrides the location. A missing file fails the caller loudly: the
- * example tests must never pass by finding nothing.
+ * Reads the normative PROTOCOL.md. The shared design folder next to the repository
+ * (`<repo>/../shared/`; from a git worktree under `<root>/wt/<name>` it is `<root>/shared/`) is the
+ * source of truth; `docs/PROTOCOL.md` is the repository's copy, used on a clone that has no shared
+ * folder beside it (CI), and kept equal to the shared one by a test. `LINGUAMESH_PROTOCOL_MD`
+ * overrides the location. A missing file fails the caller loudly: the example tests must never pass
+ * by finding nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -10,9 +12,17 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The repository's copy of PROTOCOL.md. */
+export const VENDORED_PROTOCOL_DOC = resolve(REPO_ROOT, 'docs/PROTOCOL.md');
+
+/** Where the shared design folder's PROTOCOL.md may be. */
+export function sharedProtocolDocCandidates(): string[] {
+  return [resolve(REPO_ROOT, '../shared/PROTOCOL.md'), resolve(REPO_ROOT, '../../shared/PROTOCOL.md')];
+}
+
 export function protocolDocCandidates(): string[] {
   const fromEnv = process.env.LINGUAMESH_PROTOCOL_MD;
-  return [...(fromEnv ? [resolve(fromEnv)] : []), resolve(REPO_ROOT, '../shared/PROTOCOL.md'), resolve(REPO_ROOT, '../../shared/PROTOCOL.md')];
+  return [...(fromEnv ? [resolve(fromEnv)] : []), ...sharedProtocolDocCandidates(), VENDORED_PROTOCOL_DOC];
 }
 
 export function readProtocolDoc(): string {

@@ -15,7 +15,8 @@ import {
   parseWith,
   toWire,
 } from '../../../src/protocol/index.js';
-import { jsonExamples, readProtocolDoc, type JsonExample } from '../../support/protocol-doc.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { jsonExamples, readProtocolDoc, sharedProtocolDocCandidates, VENDORED_PROTOCOL_DOC, type JsonExample } from '../../support/protocol-doc.js';
 
 type Kind = 'message' | 'document';
 
@@ -77,5 +78,14 @@ describe('PROTOCOL.md json examples', () => {
       models: [],
       enabled: true,
     });
+  });
+});
+
+describe('the repository copy of PROTOCOL.md', () => {
+  it('equals the shared design folder copy whenever that folder is beside the repository', () => {
+    const vendored = readFileSync(VENDORED_PROTOCOL_DOC, 'utf8');
+    for (const shared of sharedProtocolDocCandidates().filter((p) => existsSync(p))) {
+      expect(vendored === readFileSync(shared, 'utf8'), `docs/PROTOCOL.md differs from ${shared}: copy it again`).toBe(true);
+    }
   });
 });
