@@ -5,6 +5,18 @@
  * `*.failed`/`status` events of the thing that failed.
  */
 import type { NodeStatus, ServiceStatus, ServiceType } from '../protocol/common.schema.js';
+import type { Hardware } from '../protocol/node-capabilities.schema.js';
+import type { JobAssign, JobCancel } from '../protocol/node-jobs.schema.js';
+import type { NodeControl, NodeToSchedulerMessage } from '../protocol/node-link.schema.js';
+
+/**
+ * A message another part of the node asks the link to send (`link.send`): anything a node sends
+ * except `node_register`, which only the link itself sends (PROTOCOL.md §3.1 step 2).
+ */
+export type OutboundLinkMessage = Exclude<NodeToSchedulerMessage, { type: 'node_register' }>;
+
+/** Why the link left a connection (`link.disconnected`). */
+export type LinkDisconnectCause = 'closed' | 'link_dead' | 'rejected' | 'offline' | 'registration_failed' | 'shutdown';
 
 /** Lifecycle state of a local service process (richer than the wire's ServiceStatus). */
 export type ServiceLifecycleState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed' | 'backoff' | 'error';
@@ -16,10 +28,23 @@ export type BusEvent =
   | { type: 'package.uninstalled'; serviceId: string; version: string }
   | { type: 'package.progress'; serviceId: string; version: string; phase: 'download' | 'verify' | 'unpack' | 'switch' | 'start'; bytesDone: number; bytesTotal: number }
   | { type: 'package.failed'; serviceId: string; version: string; code: string; message: string }
-  // node: link to the scheduler
-  | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; errorCode?: string }
-  | { type: 'link.registered'; nodeId: string }
+  // node: hardware
+  | { type: 'hardware.probed'; platform: string; hardware: Hardware }
+  // node: link to the scheduler (published by the link actor)
+  | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; schedulerReason?: string; errorCode?: string }
+  | { type: 'link.connected' }
+  | { type: 'link.registered'; nodeId: string; heartbeatIntervalMs?: number }
+  | { type: 'link.disconnected'; cause: LinkDisconnectCause; code?: number; reason?: string }
+  | { type: 'link.reconnectScheduled'; attempt: number; delayMs: number }
   | { type: 'link.rejected'; code: string; message: string; retrying: boolean }
+  | { type: 'link.nodeError'; code: string; message: string; details?: Record<string, unknown> }
+  | { type: 'link.jobAssigned'; message: JobAssign }
+  | { type: 'link.jobCancelled'; message: JobCancel }
+  | { type: 'link.control'; message: NodeControl }
+  | { type: 'link.sendDropped'; messageType: string; reason: 'not_registered' | 'reserved' | 'socket_closed' }
+  // node: requests to the link (consumed by the link actor)
+  | { type: 'link.send'; message: OutboundLinkMessage }
+  | { type: 'link.retryRequested'; source: string }
   | { type: 'heartbeat.sent'; seq: number; trigger: 'ack' | 'periodic' | 'debounced' }
   // node: jobs
   | { type: 'job.assigned'; jobId: string; attemptId: number }

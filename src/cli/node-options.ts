@@ -1,0 +1,129 @@
+/**
+ * Options of a node process (`startNode`, `linguamesh node`): the PROTOCOL.md §0.5 settings in
+ * camelCase with their units, merged over `DEFAULT_NODE_OPTIONS` and validated once with zod.
+ */
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../kernel/errors.js';
+import { DEFAULT_HEARTBEAT_OPTIONS } from '../machines/heartbeat.machine.js';
+import { DEFAULT_LINK_OPTIONS } from '../machines/link.machine.js';
+import { DEFAULT_MAX_CONCURRENT_JOBS } from '../protocol/node-link.schema.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/validation.js';
+
+export interface NodeSettings {
+  /** The scheduler: `ws(s)://host:port`; `/ws/node` is appended when the URL has no path. `http(s)` is read as `ws(s)`. */
+  schedulerUrl: string;
+  /** The node's state directory (persisted node_id, …). */
+  dataDir: string;
+  /** Host of the node's control endpoint. Default `127.0.0.1` (loopback only). */
+  httpHost: string;
+  /** Port of the node's control endpoint (`/health`, `/status`, `/metrics`); 0 picks a free one. Default 5020. */
+  httpPort: number;
+  /** `max_concurrent_jobs` announced at registration (§2.2). Default 4. */
+  maxConcurrentJobs: number;
+  /** `allow_cpu_services` (§3.3): running CPU services make their type ready. Default false. */
+  allowCpuServices: boolean;
+  /** `accept_public_jobs` (§2.2). Default true. */
+  acceptPublicJobs: boolean;
+  /** Token sent as `Authorization: Bearer` (§1.2). Never logged. */
+  authToken?: string;
+  /** `heartbeat_interval_ms`, until an ack gives another, in ms. */
+  heartbeatIntervalMs: number;
+  /** `heartbeat_debounce_ms`, in ms. */
+  heartbeatDebounceMs: number;
+  /** `ws_ping_interval_ms`, in ms. */
+  wsPingIntervalMs: number;
+  /** `link_dead_ms`, in ms. */
+  linkDeadMs: number;
+  /** `reconnect_min_ms`, in ms. */
+  reconnectMinMs: number;
+  /** `reconnect_max_ms`, in ms. */
+  reconnectMaxMs: number;
+  /** Extra random reconnect wait as a fraction of the base (0.2 = up to +20 %). */
+  reconnectJitter: number;
+  /** `max_frame_bytes`, in bytes. */
+  maxFrameBytes: number;
+  /** Longest wait for one resource sample, in ms. */
+  sampleTimeoutMs: number;
+  /** `node_register.version`. Default: the package version. */
+  version: string;
+}
+
+/** This package's version, sent as `node_register.version`. */
+export const PACKAGE_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export const DEFAULT_NODE_OPTIONS = {
+  dataDir: join(homedir(), '.linguamesh', 'node'),
+  httpHost: '127.0.0.1',
+  httpPort: 5020,
+  maxConcurrentJobs: DEFAULT_MAX_CONCURRENT_JOBS,
+  allowCpuServices: false,
+  acceptPublicJobs: true,
+  heartbeatIntervalMs: DEFAULT_HEARTBEAT_OPTIONS.intervalMs,
+  heartbeatDebounceMs: DEFAULT_HEARTBEAT_OPTIONS.debounceMs,
+  wsPingIntervalMs: DEFAULT_LINK_OPTIONS.wsPingIntervalMs,
+  linkDeadMs: DEFAULT_LINK_OPTIONS.linkDeadMs,
+  reconnectMinMs: DEFAULT_LINK_OPTIONS.reconnectMinMs,
+  reconnectMaxMs: DEFAULT_LINK_OPTIONS.reconnectMaxMs,
+  reconnectJitter: DEFAULT_LINK_OPTIONS.reconnectJitter,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  sampleTimeoutMs: 2_000,
+  version: PACKAGE_VERSION,
+} as const satisfies Omit<NodeSettings, 'schedulerUrl'>;
+
+const positiveMs = z.number().int().positive();
+
+const NodeSettingsSchema = z
+  .object({
+    schedulerUrl: z.string().min(1),
+    dataDir: z.string().min(1),
+    httpHost: z.string().min(1),
+    httpPort: z.number().int().min(0).max(65_535),
+    maxConcurrentJobs: z.number().int().min(1),
+    allowCpuServices: z.boolean(),
+    acceptPublicJobs: z.boolean(),
+    authToken: z.string().min(1).optional(),
+    heartbeatIntervalMs: positiveMs,
+    heartbeatDebounceMs: z.number().int().nonnegative(),
+    wsPingIntervalMs: positiveMs,
+    linkDeadMs: positiveMs,
+    reconnectMinMs: z.number().int().nonnegative(),
+    reconnectMaxMs: z.number().int().nonnegative(),
+    reconnectJitter: z.number().min(0).max(10),
+    maxFrameBytes: z.number().int().positive(),
+    sampleTimeoutMs: positiveMs,
+    version: z.string().min(1),
+  })
+  .refine((o) => o.reconnectMaxMs >= o.reconnectMinMs, { message: 'reconnectMaxMs must be at least reconnectMinMs', path: ['reconnectMaxMs'] })
+  .refine((o) => o.linkDeadMs > o.wsPingIntervalMs, { message: 'linkDeadMs must exceed wsPingIntervalMs, or a healthy link is declared dead', path: ['linkDeadMs'] });
+
+/** The node link URL of a scheduler address (see `NodeSettings.schedulerUrl`). */
+export function nodeLinkUrl(scheduler: string): string {
+  let url: URL;
+  try {
+    url = new URL(scheduler);
+  } catch (err) {
+    throw new ConfigError(`scheduler URL "${scheduler}" is not a URL`, { cause: err });
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError(`scheduler URL "${scheduler}" must be ws(s):// or http(s)://`);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/ws/node';
+  return url.toString();
+}
+
+/** Settings as given: the scheduler URL and any others (the rest come from `DEFAULT_NODE_OPTIONS`). */
+export type NodeSettingsInput = Partial<Omit<NodeSettings, 'schedulerUrl'>> & Pick<NodeSettings, 'schedulerUrl'>;
+
+/** Settings merged over the defaults and validated; throws ConfigError naming the fields. Other keys of `input` are ignored. */
+export function resolveNodeSettings(input: NodeSettingsInput): NodeSettings {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const parsed = NodeSettingsSchema.safeParse({ ...DEFAULT_NODE_OPTIONS, ...defined });
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid node options: ${detail}`, { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } });
+  }
+  return { ...parsed.data, schedulerUrl: nodeLinkUrl(parsed.data.schedulerUrl) };
+}

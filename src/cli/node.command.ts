@@ -1,0 +1,89 @@
+/**
+ * `linguamesh node`: runs a compute node, or, with `--probe`, prints what the node would report
+ * about this machine and exits.
+ */
+import type { Command } from 'commander';
+import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
+import { rejectionHint } from '../actors/node/link.actor.js';
+import { createLogger } from '../kernel/logger.js';
+import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
+import { startNode } from './start-node.js';
+
+interface NodeCommandFlags {
+  scheduler?: string;
+  dataDir?: string;
+  httpPort?: string;
+  maxConcurrentJobs?: string;
+  allowCpuServices?: boolean;
+  authToken?: string;
+  probe?: boolean;
+  json?: boolean;
+}
+
+/** The probe for people: one fact per line. */
+export function formatProbe(probe: HardwareProbe): string {
+  const { hardware } = probe;
+  const gpus = hardware.gpus ?? [];
+  const lines = [
+    `platform:  ${probe.platform}`,
+    `cpu:       ${hardware.cpu_cores} cores${probe.cpuModel ? ` (${probe.cpuModel})` : ''}`,
+    `memory:    ${hardware.memory_gb} GB`,
+    gpus.length === 0 ? 'gpus:      none' : `gpus:      ${gpus.length} (from ${probe.gpuSource})`,
+    ...gpus.map((g, i) => `  gpu ${i}:  ${g.name}, ${g.memory_gb} GB`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got "${value}"`);
+  return n;
+}
+
+async function probe(json: boolean): Promise<void> {
+  const result = await createHardwareAdapter().probe(new AbortController().signal);
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
+}
+
+async function run(flags: NodeCommandFlags): Promise<void> {
+  if (!flags.scheduler) throw new Error('--scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
+  const logger = createLogger({ base: { role: 'node' } });
+  const node = startNode({
+    schedulerUrl: flags.scheduler,
+    dataDir: flags.dataDir,
+    httpPort: integer('--http-port', flags.httpPort),
+    maxConcurrentJobs: integer('--max-concurrent-jobs', flags.maxConcurrentJobs),
+    allowCpuServices: flags.allowCpuServices,
+    authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
+    logger,
+    signals: 'process',
+  });
+  node.bus.subscribe('link.rejected', (event) => {
+    if (event.retrying) return;
+    // §3.1 step 4: the node stops retrying; the operator must act, so say what to do.
+    process.stderr.write(`linguamesh node: the scheduler refused this node (${event.code}: ${event.message}).\n  What to do: ${rejectionHint(event.code)}.\n`);
+  });
+  const { httpPort } = await node.ready;
+  process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${httpPort} (GET /status)\n`);
+  const exit = await node.done;
+  process.exitCode = exit.reason === 'shutdown' ? 0 : 1;
+}
+
+export function registerNodeCommand(program: Command): void {
+  program
+    .command('node')
+    .description('run a compute node (registers with a scheduler, runs speech services and jobs)')
+    .option('--scheduler <url>', 'scheduler address, ws(s)://host:port (the node link path /ws/node is added)')
+    .option('--data-dir <dir>', 'state directory of this node (persisted node_id)')
+    .option('--http-port <port>', 'port of the loopback control endpoint (0: any free port)', '5020')
+    .option('--max-concurrent-jobs <n>', 'max_concurrent_jobs announced to the scheduler')
+    .option('--allow-cpu-services', 'count running CPU services as ready (allow_cpu_services)')
+    .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_AUTH_TOKEN)')
+    .option('--probe', 'print the hardware probe of this machine and exit')
+    .option('--json', 'with --probe: print JSON')
+    .action(async (flags: NodeCommandFlags) => {
+      if (flags.probe) await probe(flags.json === true);
+      else await run(flags);
+    });
+}
