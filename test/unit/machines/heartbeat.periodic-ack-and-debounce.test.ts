@@ -1,4 +1,4 @@
-import { initialTransition, transition } from 'xstate';
+import { createActor, initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { heartbeatDebounceMachine } from '../../../src/machines/heartbeat-debounce.machine.js';
 import { startHeartbeatHarness } from '../../support/heartbeat-harness.js';
@@ -48,6 +48,23 @@ describe('heartbeat: periodic and after the ack (PROTOCOL.md §3.2)', () => {
     expect(h.sent.map((s) => s.message.seq)).toEqual([1, 2, 3, 4]);
     expect(new Set(h.sent.map((s) => s.message.epoch))).toEqual(new Set(['epoch-1']));
     expect(h.actor.nextSeq()).toBe(5);
+  });
+
+  it('a restarted heartbeat actor picks up the live registration at once and continues the seq', async () => {
+    const h = await startHeartbeatHarness();
+    h.connect();
+    h.ack();
+    await h.at(1_000);
+    h.ref.stop();
+    const spec = h.actor.childSpec();
+    const fresh = createActor(spec.logic, { clock: h.clock, input: spec.input });
+    const detach = spec.attach?.(fresh);
+    fresh.start();
+    await h.at(16_000);
+    expect(h.times()).toEqual([0, 1_000, 16_000]);
+    expect(h.sent.map((s) => s.message.seq)).toEqual([1, 2, 3]);
+    fresh.stop();
+    if (typeof detach === 'function') detach();
   });
 
   it('the payload is the current report, resource sample and running jobs', async () => {
