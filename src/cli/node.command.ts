@@ -3,6 +3,7 @@
  * about this machine and exits.
  */
 import type { Command } from 'commander';
+import { isKernelError } from '../kernel/errors.js';
 import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import { rejectionHint } from '../actors/node/link.actor.js';
 import { createLogger } from '../kernel/logger.js';
@@ -34,10 +35,10 @@ export function formatProbe(probe: HardwareProbe): string {
   return `${lines.join('\n')}\n`;
 }
 
-function integer(flag: string, value: string | undefined): number | undefined {
+function integer(command: Command, flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got "${value}"`);
+  if (!Number.isInteger(n)) command.error(`error: ${flag} must be an integer, got "${value}"`);
   return n;
 }
 
@@ -46,26 +47,37 @@ async function probe(json: boolean): Promise<void> {
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
 }
 
-async function run(flags: NodeCommandFlags): Promise<void> {
-  if (!flags.scheduler) throw new Error('--scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
+async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
+  if (!flags.scheduler) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
   const logger = createLogger({ base: { role: 'node' } });
-  const node = startNode({
-    schedulerUrl: flags.scheduler,
-    dataDir: flags.dataDir,
-    httpPort: integer('--http-port', flags.httpPort),
-    maxConcurrentJobs: integer('--max-concurrent-jobs', flags.maxConcurrentJobs),
-    allowCpuServices: flags.allowCpuServices,
-    authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
-    logger,
-    signals: 'process',
-  });
+  let node: ReturnType<typeof startNode>;
+  try {
+    node = startNode({
+      schedulerUrl: flags.scheduler ?? '',
+      dataDir: flags.dataDir,
+      httpPort: integer(command, '--http-port', flags.httpPort),
+      maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
+      allowCpuServices: flags.allowCpuServices,
+      authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
+      logger,
+      signals: 'process',
+    });
+  } catch (err) {
+    // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.
+    if (isKernelError(err) && err.code === 'INVALID_CONFIG') command.error(`error: ${err.message}`);
+    throw err;
+  }
   node.bus.subscribe('link.rejected', (event) => {
     if (event.retrying) return;
     // §3.1 step 4: the node stops retrying; the operator must act, so say what to do.
     process.stderr.write(`linguamesh node: the scheduler refused this node (${event.code}: ${event.message}).\n  What to do: ${rejectionHint(event.code)}.\n`);
   });
-  const { httpPort } = await node.ready;
-  process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${httpPort} (GET /status)\n`);
+  try {
+    const { httpPort } = await node.ready;
+    process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${httpPort} (GET /status)\n`);
+  } catch (err) {
+    process.stderr.write(`linguamesh node: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
   const exit = await node.done;
   process.exitCode = exit.reason === 'shutdown' ? 0 : 1;
 }
@@ -76,14 +88,14 @@ export function registerNodeCommand(program: Command): void {
     .description('run a compute node (registers with a scheduler, runs speech services and jobs)')
     .option('--scheduler <url>', 'scheduler address, ws(s)://host:port (the node link path /ws/node is added)')
     .option('--data-dir <dir>', 'state directory of this node (persisted node_id)')
-    .option('--http-port <port>', 'port of the loopback control endpoint (0: any free port)', '5020')
+    .option('--http-port <port>', 'port of the loopback control endpoint, default 5020 (0: any free port)')
     .option('--max-concurrent-jobs <n>', 'max_concurrent_jobs announced to the scheduler')
     .option('--allow-cpu-services', 'count running CPU services as ready (allow_cpu_services)')
     .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_AUTH_TOKEN)')
     .option('--probe', 'print the hardware probe of this machine and exit')
     .option('--json', 'with --probe: print JSON')
-    .action(async (flags: NodeCommandFlags) => {
+    .action(async (flags: NodeCommandFlags, command: Command) => {
       if (flags.probe) await probe(flags.json === true);
-      else await run(flags);
+      else await run(flags, command);
     });
 }

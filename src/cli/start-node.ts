@@ -21,7 +21,7 @@
  * Sending to the scheduler: publish `{ type: 'link.send', message }` on the bus. It is sent while
  * the node is registered with an open socket and dropped otherwise (`link.sendDropped`).
  */
-import { newUuid } from '../protocol/ids.js';
+import { fromPromise } from 'xstate';
 import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import { startHttpServer } from '../adapters/http-server.adapter.js';
 import { createNodeIdentityFileStore } from '../adapters/node-identity-file.adapter.js';
@@ -49,7 +49,7 @@ import type { ChildSpecInput } from '../kernel/supervisor.js';
 import { bootSystem } from '../kernel/system.js';
 import type { InspectionObserver, SystemExit } from '../kernel/system.js';
 import { serverMachine } from '../machines/server.machine.js';
-import { fromPromise } from 'xstate';
+import { newUuid } from '../protocol/ids.js';
 import { resolveNodeSettings } from './node-options.js';
 import type { NodeSettingsInput } from './node-options.js';
 
@@ -141,10 +141,15 @@ export function startNode(options: StartNodeOptions): NodeHandle {
   // Unobserved until a caller awaits it; a node that fails early must not raise an unhandled rejection.
   ready.catch(() => undefined);
 
+  let lastOpenError: unknown;
   const http = serverMachine.provide({
     actors: {
       open: fromPromise(async ({ signal }) => {
-        const server = await startHttpServer({ host: settings.httpHost, port: settings.httpPort, routes, logger });
+        const server = await startHttpServer({ host: settings.httpHost, port: settings.httpPort, routes, logger }).catch((err: unknown) => {
+          lastOpenError = err;
+          logger.error({ err }, 'node control endpoint cannot listen');
+          throw err;
+        });
         if (signal.aborted) {
           await server.close();
           throw new AbortedError('node stopped while its endpoint was opening');
@@ -176,7 +181,7 @@ export function startNode(options: StartNodeOptions): NodeHandle {
   });
 
   const done = system.done.then(async (exit) => {
-    rejectReady(new AbortedError(`node stopped before its endpoint listened (${exit.reason})`));
+    rejectReady(lastOpenError ?? new AbortedError(`node stopped before its endpoint listened (${exit.reason})`));
     await Promise.all([link.flush(), heartbeat.flush()]);
     heartbeat.dispose();
     status.dispose();

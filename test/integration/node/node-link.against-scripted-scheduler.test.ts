@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startNode } from '../../../src/cli/start-node.js';
 import { FakeClock } from '../../../src/kernel/clock.js';
+import { FakeHardware } from '../../fakes/hardware.fake.js';
 import { ScriptedScheduler, waitFor } from '../../support/scripted-scheduler.js';
 import type { SchedulerSideConnection } from '../../support/scripted-scheduler.js';
 import { startTestNode, tempDataDir } from '../../support/node-harness.js';
@@ -244,6 +248,28 @@ describe('node against a scripted scheduler (real ws on 127.0.0.1)', () => {
     n.bus.publish({ type: 'link.send', message: jobAck });
     await waitFor(() => s.last.received.length === 3, 'job_ack');
     expect(s.last.received[2]).toEqual(jobAck);
+  });
+});
+
+describe('node start-up failure', () => {
+  it('a control port in use fails the node: ready rejects with PORT_IN_USE after the restarts, done reports the failure', async () => {
+    const s = await scheduler();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
+    const port = (blocker.address() as AddressInfo).port;
+    const clock = new FakeClock();
+    const n = startNode({ schedulerUrl: s.url, dataDir: tempDataDir(), httpPort: port, clock, hardware: new FakeHardware(), signals: 'none' });
+    cleanups.push(() => n.stop());
+    let settled = false;
+    const ready = n.ready.then(
+      () => 'listening',
+      (err: unknown) => err,
+    );
+    void ready.then(() => (settled = true));
+    for (let i = 0; i < 100 && !settled; i++) await clock.advanceAsync(1_000);
+    expect(await ready).toMatchObject({ code: 'PORT_IN_USE' });
+    expect(await n.done).toMatchObject({ reason: 'failed', error: { code: 'SUPERVISOR_INTENSITY_EXCEEDED', details: { childId: 'http' } } });
   });
 });
 
