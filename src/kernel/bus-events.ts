@@ -30,7 +30,9 @@ export type BusEvent =
   | { type: 'package.failed'; serviceId: string; version: string; code: string; message: string }
   // node: hardware
   | { type: 'hardware.probed'; platform: string; hardware: Hardware }
-  // node: link to the scheduler (published by the link actor)
+  // node: link to the scheduler (published by the link actor). `state` is a LinkStateName
+  // (connecting | registering | registered | reconnecting | rejected | stopped); `attempt` counts the
+  // consecutive failures since the last ack (1 = first retry).
   | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; schedulerReason?: string; errorCode?: string }
   | { type: 'link.connected' }
   | { type: 'link.registered'; nodeId: string; heartbeatIntervalMs?: number }
@@ -42,7 +44,8 @@ export type BusEvent =
   | { type: 'link.jobCancelled'; message: JobCancel }
   | { type: 'link.control'; message: NodeControl }
   | { type: 'link.sendDropped'; messageType: string; reason: 'not_registered' | 'reserved' | 'socket_closed' }
-  // node: requests to the link (consumed by the link actor)
+  // node: requests to the link (consumed by the link actor). `link.send` is how any part of the node
+  // sends to the scheduler: delivered while registered with an open socket, else `link.sendDropped`.
   | { type: 'link.send'; message: OutboundLinkMessage }
   | { type: 'link.retryRequested'; source: string }
   | { type: 'heartbeat.sent'; seq: number; trigger: 'ack' | 'periodic' | 'debounced' }

@@ -3,8 +3,8 @@
  * events and emits `heartbeat.due` with its trigger; the heartbeat actor builds and sends the
  * message. Three triggers:
  * - `ack`: exactly one at once after every `node_register_ack`;
- * - `periodic`: every `intervalMs` on a timer started when the socket opens (the ack's
- *   `heartbeat_interval_ms` replaces it); ticks before the ack are skipped;
+ * - `periodic`: every `intervalMs` on a timer started when the socket opens; ticks before the ack
+ *   are skipped. An ack whose `heartbeat_interval_ms` differs restarts the timer with that value;
  * - `debounced`: one, `debounceMs` after the last of a burst of local changes (the
  *   `heartbeatDebounce` child), only while registered with an open socket.
  */

@@ -359,6 +359,9 @@ export const linkMachine = linkSetup.createMachine({
       },
     },
     reconnecting: {
+      // §3.1 step 6 is normative: the n-th consecutive failure waits uniformly in [d, 1.2·d],
+      // d = min(60 000, 5 000·2ⁿ). §12 item 14 prints the windows as [0.8·d, d] ([4 000, 5 000], …);
+      // we follow §3.1 (waits in [5 000, 6 000], [10 000, 12 000], …).
       entry: [
         assign(({ context }) => ({
           retryDelayMs: backoffDelayMs(context.failures, { minMs: context.options.reconnectMinMs, maxMs: context.options.reconnectMaxMs, jitter: context.options.reconnectJitter }, context.random),

@@ -61,7 +61,15 @@ describe('node against a scripted scheduler (real ws on 127.0.0.1)', () => {
     expect(conn.pings).toBe(2);
 
     const status = (await n.http('GET', '/status')).json();
-    expect(status).toMatchObject({ role: 'node', link: { state: 'registered', nodeId: 'node-3F2A9C1B', schedulerStatus: 'registering' }, heartbeat: { lastSeq: 3, lastTrigger: 'periodic' }, services: [], runningJobs: 0 });
+    expect(status).toMatchObject({
+      role: 'node',
+      epoch: n.node.epoch,
+      link: { state: 'registered', nodeId: 'node-3F2A9C1B', schedulerStatus: 'registering', schedulerUrl: `${s.url}/ws/node` },
+      heartbeat: { lastSeq: 3, lastTrigger: 'periodic' },
+      hardware: { platform: 'linux', cpu_cores: 16, memory_gb: 64, gpus: [{ name: 'NVIDIA RTX 4070', memory_gb: 12 }] },
+      services: [],
+      runningJobs: 0,
+    });
     conn.send({ type: 'node_status', node_id: 'node-3F2A9C1B', status: 'ready', reason: 'healthy_heartbeats', timestamp: 1_767_225_630_000 });
     await waitFor(() => n.node.status().link.schedulerStatus === 'ready', 'ready');
     expect(n.node.status().link.schedulerReason).toBe('healthy_heartbeats');

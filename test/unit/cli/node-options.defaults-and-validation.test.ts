@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_NODE_OPTIONS, nodeLinkUrl, PACKAGE_VERSION, resolveNodeSettings } from '../../../src/cli/node-options.js';
+
+describe('node options', () => {
+  it('defaults follow PROTOCOL.md §0.5 and the version is the package version', () => {
+    const settings = resolveNodeSettings({ schedulerUrl: 'ws://127.0.0.1:5010' });
+    expect(settings).toMatchObject({
+      schedulerUrl: 'ws://127.0.0.1:5010/ws/node',
+      httpHost: '127.0.0.1',
+      httpPort: 5020,
+      maxConcurrentJobs: 4,
+      allowCpuServices: false,
+      heartbeatIntervalMs: 15_000,
+      heartbeatDebounceMs: 2_000,
+      wsPingIntervalMs: 15_000,
+      linkDeadMs: 30_000,
+      reconnectMinMs: 5_000,
+      reconnectMaxMs: 60_000,
+      maxFrameBytes: 8 * 1024 * 1024,
+      version: PACKAGE_VERSION,
+    });
+    expect(settings).not.toHaveProperty('authToken');
+    expect(DEFAULT_NODE_OPTIONS.dataDir).toMatch(/\.linguamesh/);
+  });
+
+  it('the scheduler address becomes the node link URL', () => {
+    expect(nodeLinkUrl('ws://sched.local:5010')).toBe('ws://sched.local:5010/ws/node');
+    expect(nodeLinkUrl('https://sched.example/')).toBe('wss://sched.example/ws/node');
+    expect(nodeLinkUrl('ws://10.0.0.2:7000/custom/path')).toBe('ws://10.0.0.2:7000/custom/path');
+    expect(() => nodeLinkUrl('ftp://x')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    expect(() => nodeLinkUrl('not a url')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+  });
+
+  it('invalid values fail at start-up naming the field; undefined values keep the default', () => {
+    const bad = (extra: object) => () => resolveNodeSettings({ schedulerUrl: 'ws://h:1', ...extra });
+    expect(bad({ httpPort: 70_000 })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('httpPort') }));
+    expect(bad({ maxConcurrentJobs: 0 })).toThrow(expect.objectContaining({ message: expect.stringContaining('maxConcurrentJobs') }));
+    expect(bad({ reconnectMinMs: 10_000, reconnectMaxMs: 5_000 })).toThrow(expect.objectContaining({ message: expect.stringContaining('reconnectMaxMs') }));
+    expect(bad({ wsPingIntervalMs: 30_000, linkDeadMs: 30_000 })).toThrow(expect.objectContaining({ message: expect.stringContaining('linkDeadMs') }));
+    expect(resolveNodeSettings({ schedulerUrl: 'ws://h:1', httpPort: undefined, httpHost: undefined }).httpPort).toBe(5020);
+    expect(resolveNodeSettings({ schedulerUrl: 'ws://h:1', httpPort: 0 }).httpPort).toBe(0);
+  });
+});
