@@ -91,7 +91,10 @@ async function checkModel(path: string, sha256: string | null): Promise<void> {
   }
 }
 
-/** Checks the VAD model, starts the workers and waits until one has loaded it. */
+/**
+ * Checks the VAD model, starts the workers and waits until one has loaded it. Rejects with
+ * INVALID_CONFIG, VAD_MODEL_MISSING, VAD_MODEL_INVALID or AUDIO_POOL_START_FAILED.
+ */
 export async function startAudioPool(options: Partial<AudioPoolOptions>, deps: AudioPoolDeps): Promise<AudioPool> {
   const opts = resolveAudioPoolOptions(options);
   await checkModel(opts.vadModelPath, opts.vadModelSha256);
