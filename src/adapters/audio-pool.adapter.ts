@@ -6,9 +6,9 @@
  * Loading the TypeScript worker: the node runs its sources through tsx, registered either with
  * `--import tsx` (tests, `npx tsx`) or at runtime by `bin/linguamesh.js` (`register()`, which
  * worker threads do not inherit), and vitest loads `.ts` through its own transform, which worker
- * threads do not get either. So the pool passes the tsx loader explicitly in the workers'
- * `execArgv` (`--import <tsx loader URL>`) whenever its worker entry is a `.ts` file; a build that
- * ships `.js` files loads `audio.worker.js` as is.
+ * threads do not get either. So the pool gives the workers an `execArgv` of just the tsx loader
+ * (`--import <absolute URL of tsx's loader>`, so the cwd does not matter) whenever its worker entry
+ * is a `.ts` file; a build that ships `.js` files loads `audio.worker.js` with the default execArgv.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -32,7 +32,7 @@ import type {
   PrepareRequest,
   SpeechAudio,
 } from '../kernel/ports/audio.port.js';
-import type { AudioReplies, AudioTask, AudioTaskOp, AudioTaskResult } from './audio-worker.types.js';
+import type { AudioReplies, AudioTask, AudioTaskOp, AudioTaskResult, AudioWorkerConfig } from './audio-worker.types.js';
 import { resolveAudioPoolOptions } from './audio-pool.options.js';
 import type { AudioPoolOptions } from './audio-pool.options.js';
 
@@ -72,9 +72,9 @@ function workerEntry(): { filename: string; execArgv: string[] | undefined } {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const filename = new URL(`../../native/workers/audio.worker${ext}`, import.meta.url).href;
   if (ext === '.js') return { filename, execArgv: undefined };
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const inherited = process.execArgv;
-  return { filename, execArgv: inherited.includes(tsx) ? inherited : [...inherited, '--import', tsx] };
+  // Only the loader: an explicit execArgv replaces the inherited one, and passing the parent's on
+  // would fail on process-wide flags a worker refuses (`--max-old-space-size`, `--title`).
+  return { filename, execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] };
 }
 
 async function checkModel(path: string, sha256: string | null): Promise<void> {
@@ -91,6 +91,29 @@ async function checkModel(path: string, sha256: string | null): Promise<void> {
   }
 }
 
+function createPool(opts: AudioPoolOptions): Piscina<AudioTask, AudioTaskResult> {
+  const entry = workerEntry();
+  const workerData: AudioWorkerConfig = {
+    vadModelPath: opts.vadModelPath,
+    vadThreshold: opts.vadThreshold,
+    vadMinSilenceMs: opts.vadMinSilenceMs,
+    vadMinSpeechMs: opts.vadMinSpeechMs,
+    speechPadBeforeMs: opts.speechPadBeforeMs,
+    speechPadAfterMs: opts.speechPadAfterMs,
+    opusBitrateBps: opts.opusBitrateBps,
+    opusComplexity: opts.opusComplexity,
+  };
+  return new Piscina<AudioTask, AudioTaskResult>({
+    filename: opts.workerFilename ?? entry.filename,
+    ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
+    minThreads: opts.maxThreads,
+    maxThreads: opts.maxThreads,
+    // Our own count refuses work first (see `run`); this bound is never reached before it.
+    maxQueue: opts.maxThreads + opts.maxQueue,
+    workerData,
+  });
+}
+
 /**
  * Checks the VAD model, starts the workers and waits until one has loaded it. Rejects with
  * INVALID_CONFIG, VAD_MODEL_MISSING, VAD_MODEL_INVALID or AUDIO_POOL_START_FAILED.
@@ -98,25 +121,12 @@ async function checkModel(path: string, sha256: string | null): Promise<void> {
 export async function startAudioPool(options: Partial<AudioPoolOptions>, deps: AudioPoolDeps): Promise<AudioPool> {
   const opts = resolveAudioPoolOptions(options);
   await checkModel(opts.vadModelPath, opts.vadModelSha256);
-  const entry = workerEntry();
-  const pool = new Piscina<AudioTask, AudioTaskResult>({
-    filename: opts.workerFilename ?? entry.filename,
-    ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-    minThreads: opts.maxThreads,
-    maxThreads: opts.maxThreads,
-    // Our own count refuses work first (see `run`); this bound is never reached before it.
-    maxQueue: opts.maxThreads + opts.maxQueue,
-    workerData: {
-      vadModelPath: opts.vadModelPath,
-      vadThreshold: opts.vadThreshold,
-      vadMinSilenceMs: opts.vadMinSilenceMs,
-      vadMinSpeechMs: opts.vadMinSpeechMs,
-      speechPadBeforeMs: opts.speechPadBeforeMs,
-      speechPadAfterMs: opts.speechPadAfterMs,
-      opusBitrateBps: opts.opusBitrateBps,
-      opusComplexity: opts.opusComplexity,
-    },
-  });
+  let pool: Piscina<AudioTask, AudioTaskResult>;
+  try {
+    pool = createPool(opts);
+  } catch (error) {
+    throw new KernelError('AUDIO_POOL_START_FAILED', 'the audio workers could not be created', { cause: error });
+  }
   const log = deps.logger.child({ actor: 'audio' });
   // A worker that dies with no task in flight is reported here; unlistened, it would kill the process.
   pool.on('error', (err: unknown) => log.error({ err }, 'audio worker failed outside a task'));
