@@ -30,6 +30,15 @@ export default tseslint.config(
     },
   },
   {
+    // STYLE.md §1/§9: a worker entry shares types with its adapter and loads nothing else of src/.
+    files: ['native/workers/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/src/**'], allowTypeImports: true, message: 'A worker loads nothing of src/: import types only (import type).' }],
+      }],
+    },
+  },
+  {
     files: ['src/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/kernel/**', '**/machines/**', '**/actors/**', '**/adapters/**', '**/cli/**'], message: 'protocol/ is the bottom layer and imports nothing of the project.' }] }],
