@@ -1,5 +1,5 @@
 /**
- * CMU PocketSphinx 0.8 through koffi: `libpocketsphinx.so.3` and `libsphinxbase.so.3` loaded into
+ * CMU PocketSphinx 0.8 (Debian's 0.8+5prealpha) through koffi: `libpocketsphinx.so.3` and `libsphinxbase.so.3` loaded into
  * the calling thread, one decoder per `PocketSphinxDecoder`. Decoding blocks the thread for about
  * 0.15–0.3 s per second of audio, so this module runs only inside a worker thread
  * (`pocketsphinx.worker.ts`), never on the HTTP thread. Prototypes follow
@@ -50,6 +50,7 @@ interface Bindings {
   psArgs(): Pointer;
   psInit(config: Pointer): Pointer | null;
   psFree(ps: Pointer): number;
+  psStartStream(ps: Pointer): number;
   psStartUtt(ps: Pointer): number;
   psProcessRaw(ps: Pointer, data: Int16Array, samples: number, noSearch: number, fullUtt: number): number;
   psEndUtt(ps: Pointer): number;
@@ -81,6 +82,7 @@ function bind(paths: LibraryPaths): Bindings {
     psArgs: ps.func('void *ps_args(void)') as Bindings['psArgs'],
     psInit: ps.func('void *ps_init(void *config)') as Bindings['psInit'],
     psFree: ps.func('int ps_free(void *ps)') as Bindings['psFree'],
+    psStartStream: ps.func('int ps_start_stream(void *ps)') as Bindings['psStartStream'],
     psStartUtt: ps.func('int ps_start_utt(void *ps)') as Bindings['psStartUtt'],
     psProcessRaw: ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n_samples, int no_search, int full_utt)') as Bindings['psProcessRaw'],
     psEndUtt: ps.func('int ps_end_utt(void *ps)') as Bindings['psEndUtt'],
@@ -132,6 +134,10 @@ export class PocketSphinxDecoder {
     const lib = this.#lib;
     const ps = this.#decoder;
     if (!ps) throw new Error('decoder is closed');
+    // Every request is a stream of its own: without this the noise estimate and cepstral mean carry
+    // over from earlier requests, and the same audio decodes differently depending on the traffic
+    // before it (measured on the fixtures: "call a doctor" became "call it dr").
+    if (lib.psStartStream(ps) < 0) throw new Error('ps_start_stream failed');
     if (lib.psStartUtt(ps) < 0) throw new Error('ps_start_utt failed');
     // full_utt = 1: the whole utterance is here, so the front end normalises over all of it.
     if (lib.psProcessRaw(ps, samples, samples.length, 0, 1) < 0) throw new Error('ps_process_raw failed');
