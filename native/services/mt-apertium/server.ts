@@ -45,8 +45,8 @@ function cleanOutput(raw: string): string {
 function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
   const datadir = env.APERTIUM_DATADIR ?? DEFAULT_APERTIUM_DATADIR;
   const maxChars = envInt(env, 'MT_MAX_TEXT_CHARS', 10_000, 1);
-  const processes = new EngineProcesses();
   const scratch = new ScratchDir('mt-apertium');
+  const processes = new EngineProcesses({ tmpdir: scratch.path });
   const pairs = new Map<string, ApertiumPair>();
 
   const run = (pair: ApertiumPair, text: string, signal?: AbortSignal): Promise<string> =>

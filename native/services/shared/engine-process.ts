@@ -13,7 +13,6 @@ export interface EngineRunOptions {
   /** Largest stdout accepted, in bytes; more is `ENGINE_FAILED`. */
   maxOutputBytes: number;
   signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface EngineOutput {
@@ -24,9 +23,22 @@ export interface EngineOutput {
 /** How many bytes of stderr are kept for the error message. */
 const STDERR_KEEP_BYTES = 2_048;
 
+export interface EngineProcessesOptions {
+  /**
+   * `TMPDIR` for every child. Engines such as `apertium` make temporary files of their own and lose
+   * them when killed; pointed at the service's scratch directory, they go when it is removed.
+   */
+  tmpdir?: string;
+}
+
 export class EngineProcesses {
   readonly #children = new Set<ChildProcess>();
+  readonly #env: NodeJS.ProcessEnv;
   #closed = false;
+
+  constructor(options: EngineProcessesOptions = {}) {
+    this.#env = options.tmpdir === undefined ? process.env : { ...process.env, TMPDIR: options.tmpdir };
+  }
 
   get running(): number {
     return this.#children.size;
@@ -35,7 +47,7 @@ export class EngineProcesses {
   run(command: string, args: readonly string[], options: EngineRunOptions): Promise<EngineOutput> {
     if (this.#closed) return Promise.reject(new ServiceError(503, 'SHUTTING_DOWN', 'service is shutting down'));
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: options.env ?? process.env });
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: this.#env });
       this.#children.add(child);
       const stdout: Buffer[] = [];
       let stdoutBytes = 0;

@@ -35,8 +35,8 @@ const BYTES_PER_CHAR = 16_384;
 
 function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
   const maxChars = envInt(env, 'TTS_MAX_TEXT_CHARS', 5_000, 1);
-  const processes = new EngineProcesses();
   const scratch = new ScratchDir('tts-espeak');
+  const processes = new EngineProcesses({ tmpdir: scratch.path });
   let catalogue = new VoiceCatalogue([]);
 
   const checkText = (raw: string): string => {
