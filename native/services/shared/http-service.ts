@@ -159,7 +159,10 @@ export class HttpService {
   #healthResult(): RouteResult {
     switch (this.#health.kind) {
       case 'ready':
-        return { kind: 'json', body: { status: 'ok', device: 'cpu', model_loaded: true, warmed: true, ...this.#health.extra } };
+        return {
+          kind: 'json',
+          body: { status: 'ok', device: 'cpu', model_loaded: true, warmed: true, ...this.#health.extra, in_flight: this.#gate.inFlight, queued: this.#gate.queued },
+        };
       case 'failed':
         return { kind: 'json', status: 503, body: { status: 'error', detail: this.#health.detail } };
       case 'loading':
