@@ -49,8 +49,14 @@ export function readWav(bytes: Uint8Array): WavAudio {
   throw invalid(format ? 'no data chunk' : 'no fmt chunk');
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function downmix(view: DataView, start: number, end: number, channels: number): Int16Array {
   const frames = Math.floor((end - start) / (2 * channels));
+  // Mono on a little-endian host: the data chunk already is the sample array; one copy, no loop.
+  if (channels === 1 && LITTLE_ENDIAN_HOST) {
+    return new Int16Array(view.buffer.slice(view.byteOffset + start, view.byteOffset + start + frames * 2));
+  }
   const out = new Int16Array(frames);
   for (let i = 0; i < frames; i += 1) {
     let sum = 0;
@@ -77,6 +83,7 @@ export function writeWav(samples: Int16Array, sampleRate: number): Buffer {
   out.writeUInt16LE(16, 34);
   out.write('data', 36, 'ascii');
   out.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i += 1) out.writeInt16LE(samples[i] ?? 0, 44 + i * 2);
+  if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(samples.buffer, samples.byteOffset, dataBytes), 44);
+  else for (let i = 0; i < samples.length; i += 1) out.writeInt16LE(samples[i] ?? 0, 44 + i * 2);
   return out;
 }
