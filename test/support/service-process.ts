@@ -16,8 +16,13 @@ import type { ServiceBundle } from '../../src/adapters/service-bundle.adapter.js
 
 export const SERVICES_SOURCE_DIR = resolve(import.meta.dirname, '../../native/services');
 
-/** Longest a service may take from spawn to healthy, in ms (the ASR model loads in about 1 s). */
-const READY_TIMEOUT_MS = 20_000;
+/** Longest a service may take from spawn to healthy, in ms (the ASR model loads in about 1 s when the machine is idle). */
+const READY_TIMEOUT_MS = 40_000;
+/**
+ * Time allowed to a test or hook that starts or drives real engines, in ms: generous, because CPU
+ * time for decoding is real and a shared 2-core machine can be several times slower than idle.
+ */
+export const ENGINE_TEST_TIMEOUT_MS = 90_000;
 const POLL_INTERVAL_MS = 50;
 /** Output kept for failure messages, in characters. */
 const OUTPUT_KEEP_CHARS = 16_000;

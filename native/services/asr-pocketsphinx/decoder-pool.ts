@@ -6,8 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import { ServiceError } from '../shared/service-error.js';
 import type { ServiceLog } from '../shared/service-log.js';
-import type { Recognition } from './pocketsphinx-ffi.js';
-import type { DecoderReply, DecoderWorkerData, DecodeTask } from './worker-messages.js';
+import type { EncodedAudio } from './utterance-audio.js';
+import type { DecodeResult, DecoderReply, DecoderWorkerData, DecodeTask } from './worker-messages.js';
 
 export interface DecoderPoolOptions {
   /** Worker threads, each with its own decoder (and its own copy of the model in memory). */
@@ -21,16 +21,11 @@ export interface DecoderPoolOptions {
   log: ServiceLog;
 }
 
-export interface DecodeOutcome {
-  recognition: Recognition;
-  decodeMs: number;
-}
-
 interface Pending {
   id: number;
-  samples: Int16Array;
+  audio: EncodedAudio;
   signal: AbortSignal | undefined;
-  resolve: (outcome: DecodeOutcome) => void;
+  resolve: (result: DecodeResult) => void;
   reject: (err: unknown) => void;
 }
 
@@ -64,11 +59,11 @@ export class DecoderPool {
     for (let i = 0; i < this.#options.size; i += 1) this.#adopt(await this.#spawn());
   }
 
-  decode(samples: Int16Array, signal?: AbortSignal): Promise<DecodeOutcome> {
+  decode(audio: EncodedAudio, signal?: AbortSignal): Promise<DecodeResult> {
     if (this.#closed) return Promise.reject(new ServiceError(503, 'SHUTTING_DOWN', 'decoder pool is closed'));
     if (this.#slots.size === 0) return Promise.reject(new ServiceError(500, 'ENGINE_FAILED', 'no decoder worker is running'));
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id: this.#nextId++, samples, signal, resolve, reject };
+      const pending: Pending = { id: this.#nextId++, audio, signal, resolve, reject };
       signal?.addEventListener(
         'abort',
         () => {
@@ -151,8 +146,12 @@ export class DecoderPool {
     clearTimeout(slot.timer);
     slot.task = undefined;
     slot.timer = undefined;
-    if (message.type === 'result') task.resolve({ recognition: message.recognition, decodeMs: message.decodeMs });
-    else task.reject(new ServiceError(500, 'ENGINE_FAILED', `pocketsphinx: ${message.message}`));
+    if (message.type === 'result') {
+      const { type: _type, id: _id, ...result } = message;
+      task.resolve(result);
+    } else {
+      task.reject(new ServiceError(message.status, message.code, message.message));
+    }
     this.#dispatch();
   }
 
@@ -166,10 +165,10 @@ export class DecoderPool {
         () => this.#replace(slot, new ServiceError(504, 'ENGINE_TIMEOUT', `decoding took longer than ${this.#options.decodeTimeoutMs} ms`)),
         this.#options.decodeTimeoutMs,
       );
-      const task: DecodeTask = { id: pending.id, samples: pending.samples };
-      // The samples move to the worker; this thread must not touch them again. Their buffer is
-      // always a plain ArrayBuffer allocated by this service, never a SharedArrayBuffer.
-      slot.worker.postMessage(task, [pending.samples.buffer as ArrayBuffer]);
+      const task: DecodeTask = { id: pending.id, audio: pending.audio };
+      // The bytes move to the worker; this thread must not touch them again. Their buffer is always
+      // a plain ArrayBuffer of their own (checkUtteranceAudio copies), never a SharedArrayBuffer.
+      slot.worker.postMessage(task, [pending.audio.bytes.buffer as ArrayBuffer]);
     }
   }
 

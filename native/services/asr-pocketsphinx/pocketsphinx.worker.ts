@@ -1,10 +1,12 @@
 /**
- * Worker-thread entry: loads PocketSphinx once (at start) and then decodes one utterance per
- * message, so the blocking native call never stalls the HTTP thread. Bundled on its own as
- * `pocketsphinx.worker.mjs` next to `server.mjs`.
+ * Worker-thread entry: loads PocketSphinx once (at start), then turns each task's audio into 16 kHz
+ * samples and decodes it, so neither the blocking native call nor audio conversion ever stalls the
+ * HTTP thread. Bundled on its own as `pocketsphinx.worker.mjs` next to `server.mjs`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { isServiceError } from '../shared/service-error.js';
 import { PocketSphinxDecoder } from './pocketsphinx-ffi.js';
+import { DECODER_SAMPLE_RATE, toDecoderSamples } from './utterance-audio.js';
 import type { DecodeTask, DecoderReply, DecoderWorkerData } from './worker-messages.js';
 
 const port = parentPort;
@@ -22,15 +24,15 @@ try {
 }
 
 port.on('message', (task: DecodeTask) => {
-  if (!decoder) {
-    reply({ type: 'error', id: task.id, message: 'decoder failed to load' });
-    return;
-  }
   const begun = performance.now();
   try {
-    const recognition = decoder.decode(task.samples);
-    reply({ type: 'result', id: task.id, recognition, decodeMs: performance.now() - begun });
+    if (!decoder) throw new Error('decoder failed to load');
+    const { samples, warnings } = toDecoderSamples(task.audio, data.maxAudioSeconds);
+    const recognition = decoder.decode(samples);
+    reply({ type: 'result', id: task.id, recognition, duration: samples.length / DECODER_SAMPLE_RATE, decodeMs: performance.now() - begun, warnings });
   } catch (err) {
-    reply({ type: 'error', id: task.id, message: err instanceof Error ? err.message : String(err) });
+    // A ServiceError (bad audio) keeps its status and code across the thread boundary.
+    if (isServiceError(err)) reply({ type: 'error', id: task.id, status: err.status, code: err.code, message: err.message });
+    else reply({ type: 'error', id: task.id, status: 500, code: 'ENGINE_FAILED', message: `pocketsphinx: ${err instanceof Error ? err.message : String(err)}` });
   }
 });

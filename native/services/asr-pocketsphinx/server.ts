@@ -16,7 +16,8 @@ import type { ServiceContext, ServiceEngine } from '../shared/service-main.js';
 import { DecoderPool } from './decoder-pool.js';
 import { DEFAULT_LIBRARIES, DEFAULT_MODEL_DIR, modelFromDir } from './pocketsphinx-ffi.js';
 import { toSegments } from './transcript.js';
-import { DECODER_SAMPLE_RATE, decodeUtteranceAudio } from './utterance-audio.js';
+import { DECODER_SAMPLE_RATE, checkUtteranceAudio } from './utterance-audio.js';
+import type { EncodedAudio } from './utterance-audio.js';
 
 const UtteranceRequestSchema = z.looseObject({
   job_id: z.string(),
@@ -37,15 +38,15 @@ function checkLanguage(requested: string): void {
   }
 }
 
-/** One second of quiet noise: enough to run the whole decoder once. */
-function warmUpSamples(): Int16Array {
+/** One second of quiet noise as pcm16: enough to run the whole decoder once. */
+function warmUpAudio(): EncodedAudio {
   const samples = new Int16Array(DECODER_SAMPLE_RATE);
   let seed = 1;
   for (let i = 0; i < samples.length; i += 1) {
     seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
     samples[i] = (seed % 200) - 100;
   }
-  return samples;
+  return { format: 'pcm16', bytes: new Uint8Array(samples.buffer), sampleRate: DECODER_SAMPLE_RATE };
 }
 
 function workerCount(env: NodeJS.ProcessEnv): number {
@@ -57,7 +58,7 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
   const pool = new DecoderPool({
     size: workerCount(env),
     workerUrl: new URL('./pocketsphinx.worker.mjs', import.meta.url),
-    workerData: { model: modelFromDir(env.POCKETSPHINX_MODEL_DIR ?? DEFAULT_MODEL_DIR), libraries: DEFAULT_LIBRARIES },
+    workerData: { model: modelFromDir(env.POCKETSPHINX_MODEL_DIR ?? DEFAULT_MODEL_DIR), libraries: DEFAULT_LIBRARIES, maxAudioSeconds },
     decodeTimeoutMs: config.limits.engineTimeoutMs,
     initTimeoutMs: 30_000,
     log,
@@ -71,9 +72,8 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
         handle: async ({ body, signal }) => {
           const req = parseRequest(UtteranceRequestSchema, body);
           checkLanguage(req.language ?? req.src_lang);
-          const samples = decodeUtteranceAudio(req, maxAudioSeconds, log);
-          const duration = samples.length / DECODER_SAMPLE_RATE;
-          const { recognition, decodeMs } = await pool.decode(samples, signal);
+          const { recognition, duration, decodeMs, warnings } = await pool.decode(checkUtteranceAudio(req), signal);
+          if (warnings.length > 0) log.warn({ jobId: req.job_id, warnings }, 'audio accepted with defects');
           log.debug({ jobId: req.job_id, duration, decodeMs: Math.round(decodeMs), pii: { text: recognition.text } }, 'utterance decoded');
           return {
             kind: 'json',
@@ -85,7 +85,7 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
     warmUp: async () => {
       await pool.start();
       // Every worker answers one real decode before the service says it is ready.
-      await Promise.all(Array.from({ length: pool.size }, () => pool.decode(warmUpSamples())));
+      await Promise.all(Array.from({ length: pool.size }, () => pool.decode(warmUpAudio())));
       return { languages: { asr: [LANGUAGE] }, workers: pool.size };
     },
     close: () => pool.close(),
@@ -95,6 +95,6 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
 await runService({
   manifestUrl: new URL('./service.json', import.meta.url),
   // One request per decoder thread at a time; more wait in the queue.
-  limitDefaults: { maxInFlight: workerCount(process.env), maxQueue: 8, engineTimeoutMs: 60_000 },
+  limitDefaults: (env) => ({ maxInFlight: workerCount(env), maxQueue: 8, engineTimeoutMs: 60_000 }),
   createEngine,
 });

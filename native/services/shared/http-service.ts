@@ -196,10 +196,15 @@ export class HttpService {
   }
 
   #sendError(res: ServerResponse, err: unknown): void {
+    if (res.destroyed) {
+      // The client went away (its request was aborted); there is nobody to answer.
+      this.#options.log.debug({ code: isServiceError(err) ? err.code : undefined }, 'client gone before the answer');
+      return;
+    }
     const error = isServiceError(err) ? err : new ServiceError(500, 'INTERNAL_ERROR', 'internal error', { cause: err });
     if (error.status >= 500 && error.status !== 503) this.#options.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
     else this.#options.log.debug({ code: error.code, status: error.status }, 'request refused');
-    if (res.headersSent || res.destroyed) return;
+    if (res.headersSent) return;
     const payload = Buffer.from(JSON.stringify({ detail: error.message, code: error.code }));
     const headers: Record<string, string | number> = { 'Content-Type': JSON_TYPE, 'Content-Length': payload.length, ...error.headers };
     // A 413 is sent before the whole upload is read; closing tells the client not to reuse the socket.

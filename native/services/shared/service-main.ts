@@ -29,8 +29,8 @@ export interface ServiceContext {
 export interface RunServiceOptions {
   /** `service.json`, next to the running bundle. */
   manifestUrl: URL;
-  /** Service-specific defaults for the shared limits (the environment still overrides them). */
-  limitDefaults?: Partial<ServiceLimits>;
+  /** Service-specific defaults for the shared limits (the SERVICE_* variables still override them). */
+  limitDefaults?: (env: NodeJS.ProcessEnv) => Partial<ServiceLimits>;
   /** Builds the engine and its routes quickly; slow loading belongs in `warmUp`. */
   createEngine(ctx: ServiceContext): ServiceEngine | Promise<ServiceEngine>;
 }
@@ -43,13 +43,14 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   const manifest = await readServiceManifest(options.manifestUrl);
   const log = createServiceLog(env.SERVICE_ID ?? manifest.id);
   let config: ServiceConfig;
+  let engine: ServiceEngine;
   try {
-    config = readServiceConfig(env, manifest, options.limitDefaults);
+    config = readServiceConfig(env, manifest, options.limitDefaults?.(env));
+    engine = await options.createEngine({ manifest, config, log, env });
   } catch (err) {
     log.error({ err }, 'invalid configuration');
     process.exit(1);
   }
-  const engine = await options.createEngine({ manifest, config, log, env });
   const http = new HttpService({ log, limits: config.limits, routes: engine.routes });
   let stopping: Promise<void> | undefined;
 

@@ -125,6 +125,6 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
 
 await runService({
   manifestUrl: new URL('./service.json', import.meta.url),
-  limitDefaults: { maxInFlight: 4, maxQueue: 32, engineTimeoutMs: 15_000 },
+  limitDefaults: () => ({ maxInFlight: 4, maxQueue: 32, engineTimeoutMs: 15_000 }),
   createEngine,
 });

@@ -3,7 +3,7 @@
  * translating; beyond its in-flight and queue limits it answers 503 with `Retry-After`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, postJson, startService } from '../../support/service-process.js';
+import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
 
 const valid = { src_lang: 'en', tgt_lang: 'es', text: 'Where is the train station?' };
@@ -15,14 +15,14 @@ beforeAll(async () => {
   service = await startService(built.bundle, {
     env: { SERVICE_MAX_IN_FLIGHT: '1', SERVICE_MAX_QUEUE: '1', SERVICE_MAX_BODY_BYTES: '100000', MT_MAX_TEXT_CHARS: '2000' },
   });
-});
+}, ENGINE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await service?.stop();
   built?.remove();
 });
 
-describe('mt-apertium refuses bad input and keeps serving', () => {
+describe('mt-apertium refuses bad input and keeps serving', { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
   it.each([
     ['body is not JSON', 'not json', 400, 'INVALID_JSON'],
     ['body is empty', '', 400, 'INVALID_JSON'],

@@ -1,11 +1,11 @@
 /**
- * The Apertium service translates through the Lingua NMT API (PROTOCOL.md §9.3): English → Spanish
- * and Spanish → English give non-empty text that differs from the input, it reports exactly the
- * installed pairs, and an English → Spanish → English round trip keeps most key nouns of simple
- * sentences (Apertium is rule-based: understandable, clumsy).
+ * The Apertium service translates through the Lingua NMT API (PROTOCOL.md §9.3) and reports exactly
+ * the installed pairs. A fixed set of English sentences goes to Spanish and back: each step gives
+ * non-empty text that differs from its input, and the round trip keeps most key nouns (Apertium is
+ * rule-based: understandable, clumsy).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, postJson, startService } from '../../support/service-process.js';
+import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
 
 interface TranslateAnswer {
@@ -31,15 +31,13 @@ const ROUND_TRIP: readonly { en: string; nouns: readonly string[] }[] = [
 /** Measured 17/19 (89 %) with apertium-eng-spa 0.8; the floor leaves room for other data versions. */
 const MIN_KEEP_RATE = 0.7;
 
-const SPANISH = ['¿Dónde está la estación de tren?', 'Me gustaría una taza de café.', 'El tiempo es muy bueno hoy.', 'Por favor, llame a un médico.'];
-
 let built: BuiltService;
 let service: RunningService;
 
 beforeAll(async () => {
   built = await buildService('mt-apertium');
   service = await startService(built.bundle);
-});
+}, ENGINE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await service?.stop();
@@ -53,7 +51,7 @@ async function translate(text: string, src: string, tgt: string): Promise<Transl
   return res.body;
 }
 
-describe('mt-apertium translates English and Spanish', () => {
+describe('mt-apertium translates English and Spanish', { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
   it('reports exactly the installed pairs in its health response', async () => {
     const health = (await (await fetch(`${service.baseUrl}/health`)).json()) as { status: string; languages: { nmt: { src: string; tgt: string }[] } };
     expect(health.status).toBe('ok');
@@ -61,15 +59,6 @@ describe('mt-apertium translates English and Spanish', () => {
       { src: 'en', tgt: 'es' },
       { src: 'es', tgt: 'en' },
     ]);
-  });
-
-  it('translates Spanish sentences into English', async () => {
-    const answers = await Promise.all(SPANISH.map((es) => translate(es, 'es', 'en')));
-    for (const [i, answer] of answers.entries()) {
-      console.log(`[mt es→en] ${SPANISH[i]} → ${answer.text}`);
-      expect(answer.text.trim()).not.toBe('');
-      expect(answer.text).not.toBe(SPANISH[i]);
-    }
   });
 
   it('accepts language tags with regions and ISO 639-3 codes', async () => {
@@ -87,6 +76,8 @@ describe('mt-apertium translates English and Spanish', () => {
       const en = back[i]?.text ?? '';
       expect(es.trim()).not.toBe('');
       expect(es).not.toBe(sentence.en);
+      expect(en.trim()).not.toBe('');
+      expect(en).not.toBe(es);
       const words = new Set(en.toLowerCase().match(/\p{L}+/gu) ?? []);
       const lost = sentence.nouns.filter((noun) => !words.has(noun));
       kept += sentence.nouns.length - lost.length;

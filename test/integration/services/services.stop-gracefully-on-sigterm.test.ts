@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pcm16ToBytes } from '../../../native/services/shared/pcm16.js';
 import { readWav } from '../../../native/services/shared/wav.js';
-import { buildService, postJson, startService } from '../../support/service-process.js';
+import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
 import { loadSpeechFixtures } from '../../support/speech-fixtures.js';
 
 /** Bound on each real wait below (a request reaching the engine, processes going away), in ms. */
-const WAIT_MS = 10_000;
+const WAIT_MS = 30_000;
 
 const cleanups: (() => void | Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -57,12 +57,12 @@ function processesWithMarker(marker: string): number[] {
   return pids;
 }
 
-describe('services stop gracefully on SIGTERM', () => {
+describe('services stop gracefully on SIGTERM', { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
   it('asr-pocketsphinx finishes the decode in flight, answers it, then exits 0', async () => {
     // A generous shutdown timeout: this decode must finish however loaded the machine is.
     const service = await started('asr-pocketsphinx', { ASR_WORKERS: '1', SERVICE_SHUTDOWN_TIMEOUT_MS: '30000' });
     const samples = loadSpeechFixtures()
-      .slice(0, 3)
+      .slice(0, 2)
       .flatMap((f) => [...readWav(f.wav).samples]);
     const request = postJson<{ text: string }>(service.baseUrl, '/utterance', {
       job_id: 'long',

@@ -3,7 +3,7 @@
  * `UNKNOWN_VOICE`, PROTOCOL.md §9.4) and the service keeps speaking.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, postJson, startService } from '../../support/service-process.js';
+import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
 
 let built: BuiltService;
@@ -12,14 +12,14 @@ let service: RunningService;
 beforeAll(async () => {
   built = await buildService('tts-espeak');
   service = await startService(built.bundle, { env: { SERVICE_MAX_BODY_BYTES: '50000', TTS_MAX_TEXT_CHARS: '500' } });
-});
+}, ENGINE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await service?.stop();
   built?.remove();
 });
 
-describe('tts-espeak refuses bad input and keeps serving', () => {
+describe('tts-espeak refuses bad input and keeps serving', { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
   it.each([
     ['/tts', 'body is not JSON', '{', 400, 'INVALID_JSON'],
     ['/tts', 'voice is missing', { text: 'hello' }, 400, 'INVALID_REQUEST'],

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../../native/services/shared/wav.js';
-import { buildService, postJson, startService } from '../../support/service-process.js';
+import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
 
 const SENTENCES: readonly { text: string; voice: string }[] = [
@@ -23,7 +23,7 @@ let service: RunningService;
 beforeAll(async () => {
   built = await buildService('tts-espeak');
   service = await startService(built.bundle);
-});
+}, ENGINE_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
   await service?.stop();
@@ -34,7 +34,7 @@ async function tts(text: string, voice: string): Promise<Response> {
   return fetch(`${service.baseUrl}/tts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, voice }) });
 }
 
-describe('tts-espeak synthesizes speech', () => {
+describe('tts-espeak synthesizes speech', { timeout: ENGINE_TEST_TIMEOUT_MS }, () => {
   it('reports the discovered languages, English and Spanish among them', async () => {
     const health = (await (await fetch(`${service.baseUrl}/health`)).json()) as { status: string; languages: { tts: string[]; voices: Record<string, string[]> } };
     expect(health.status).toBe('ok');
