@@ -44,11 +44,6 @@ export interface ServiceBundle {
 /** The `require` that bundled CommonJS modules call, created for the ESM bundle. */
 const CREATE_REQUIRE_BANNER = "import { createRequire as __linguameshCreateRequire } from 'node:module';\nconst require = __linguameshCreateRequire(import.meta.url);";
 
-/** Platform binaries a package loads at run time without declaring them as dependencies. */
-const COMPANION_PACKAGES: Readonly<Record<string, readonly string[]>> = {
-  koffi: [`@koromix/koffi-${process.platform}-${process.arch}`],
-};
-
 /** Files a copied package does not need at run time (sources, docs, other platforms' binaries). */
 const PRUNE_RULES: Readonly<Record<string, (file: string) => boolean>> = {
   // koffi ships its C++ sources and build tooling; only its .js/.cjs loaders and the binary package run.
@@ -97,9 +92,13 @@ function externalImports(metafile: Metafile): Set<string> {
   return used;
 }
 
+function findPackage(name: string, searchDirs: readonly string[]): string | undefined {
+  return searchDirs.map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
+}
+
 async function copyPackage(name: string, searchDirs: readonly string[], outModules: string, copied: Set<string>): Promise<void> {
   if (copied.has(name)) return;
-  const home = searchDirs.map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
+  const home = findPackage(name, searchDirs);
   if (!home) throw buildError(`package ${name} is not installed (searched ${searchDirs.length} node_modules directories)`);
   copied.add(name);
   const source = await realpath(home);
@@ -112,11 +111,19 @@ async function copyPackage(name: string, searchDirs: readonly string[], outModul
       return rel === '' || !(rel === 'node_modules' || rel.startsWith('node_modules/') || prune?.(rel));
     },
   });
-  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+  };
   // A package's own dependencies resolve from its real location first, then from the search path.
   const depDirs = [...nodeModulesAbove(dirname(source)), ...searchDirs];
   for (const dep of Object.keys(manifest.dependencies ?? {})) await copyPackage(dep, depDirs, outModules, copied);
-  for (const companion of COMPANION_PACKAGES[name] ?? []) await copyPackage(companion, depDirs, outModules, copied);
+  // Native packages ship their binaries as optional per-platform packages (koffi →
+  // @koromix/koffi-linux-x64, sherpa-onnx-node → sherpa-onnx-linux-x64); npm installed only the
+  // ones for this machine, and those are the ones to take along.
+  for (const dep of Object.keys(manifest.optionalDependencies ?? {})) {
+    if (findPackage(dep, depDirs)) await copyPackage(dep, depDirs, outModules, copied);
+  }
 }
 
 /** Copies every file of the service directory that is not TypeScript (service.json, data, docs). */
