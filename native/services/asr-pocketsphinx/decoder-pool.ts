@@ -44,6 +44,8 @@ export class DecoderPool {
   readonly #queue: Pending[] = [];
   readonly #restarts: number[] = [];
   #nextId = 1;
+  /** Replacement workers still loading; tasks wait for them rather than fail. */
+  #replacing = 0;
   #closed = false;
 
   constructor(options: DecoderPoolOptions) {
@@ -61,7 +63,7 @@ export class DecoderPool {
 
   decode(audio: EncodedAudio, signal?: AbortSignal): Promise<DecodeResult> {
     if (this.#closed) return Promise.reject(new ServiceError(503, 'SHUTTING_DOWN', 'decoder pool is closed'));
-    if (this.#slots.size === 0) return Promise.reject(new ServiceError(500, 'ENGINE_FAILED', 'no decoder worker is running'));
+    if (this.#slots.size === 0 && this.#replacing === 0) return Promise.reject(new ServiceError(500, 'ENGINE_FAILED', 'no decoder worker is running'));
     return new Promise((resolve, reject) => {
       const pending: Pending = { id: this.#nextId++, audio, signal, resolve, reject };
       signal?.addEventListener(
@@ -185,14 +187,21 @@ export class DecoderPool {
     while (this.#restarts.length > 0 && now - (this.#restarts[0] ?? 0) > 60_000) this.#restarts.shift();
     if (this.#restarts.length >= MAX_RESTARTS_PER_MINUTE) {
       this.#options.log.error({ code: error.code }, 'decoder worker lost; restart budget spent, not replacing it');
-      if (this.#slots.size === 0) for (const pending of this.#queue.splice(0)) pending.reject(error);
+      if (this.#slots.size === 0 && this.#replacing === 0) for (const pending of this.#queue.splice(0)) pending.reject(error);
       return;
     }
     this.#restarts.push(now);
+    this.#replacing += 1;
     this.#options.log.warn({ code: error.code }, 'decoder worker lost; replacing it');
-    this.#spawn().then(
-      (worker) => (this.#closed ? void worker.terminate() : this.#adopt(worker)),
-      (err: unknown) => this.#options.log.error({ err }, 'replacement decoder worker failed to load'),
-    );
+    this.#spawn()
+      .then(
+        (worker) => (this.#closed ? void worker.terminate() : this.#adopt(worker)),
+        (err: unknown) => this.#options.log.error({ err }, 'replacement decoder worker failed to load'),
+      )
+      .finally(() => {
+        this.#replacing -= 1;
+        // Nothing left to run the queue: fail what waits instead of leaving it hanging.
+        if (this.#slots.size === 0 && this.#replacing === 0) for (const pending of this.#queue.splice(0)) pending.reject(error);
+      });
   }
 }

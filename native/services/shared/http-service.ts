@@ -138,7 +138,7 @@ export class HttpService {
     }
     if (this.#closing) {
       req.resume();
-      throw new ServiceError(503, 'SHUTTING_DOWN', 'service is shutting down', { headers: { 'Retry-After': '1' } });
+      throw new ServiceError(503, 'SHUTTING_DOWN', 'service is shutting down', { headers: this.#retryAfter() });
     }
     if (route.work && this.#health.kind !== 'ready') {
       req.resume();
