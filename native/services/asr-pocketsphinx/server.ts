@@ -13,11 +13,12 @@ import { envInt } from '../shared/service-config.js';
 import { ServiceError } from '../shared/service-error.js';
 import { runService } from '../shared/service-main.js';
 import type { ServiceContext, ServiceEngine } from '../shared/service-main.js';
-import { DecoderPool } from './decoder-pool.js';
+import { WorkerPool } from '../shared/worker-pool.js';
 import { DEFAULT_LIBRARIES, DEFAULT_MODEL_DIR, modelFromDir } from './pocketsphinx-ffi.js';
 import { toSegments } from './transcript.js';
 import { DECODER_SAMPLE_RATE, checkUtteranceAudio } from './utterance-audio.js';
 import type { EncodedAudio } from './utterance-audio.js';
+import type { DecodeResult, DecodeTask, DecoderWorkerData } from './worker-messages.js';
 
 const UtteranceRequestSchema = z.looseObject({
   job_id: z.string(),
@@ -55,14 +56,18 @@ function workerCount(env: NodeJS.ProcessEnv): number {
 
 function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
   const maxAudioSeconds = envInt(env, 'ASR_MAX_AUDIO_S', 300, 1);
-  const pool = new DecoderPool({
+  const workerData: DecoderWorkerData = { model: modelFromDir(env.POCKETSPHINX_MODEL_DIR ?? DEFAULT_MODEL_DIR), libraries: DEFAULT_LIBRARIES, maxAudioSeconds };
+  const pool = new WorkerPool<DecodeTask, DecodeResult>({
+    engine: 'pocketsphinx',
     size: workerCount(env),
     workerUrl: new URL('./pocketsphinx.worker.mjs', import.meta.url),
-    workerData: { model: modelFromDir(env.POCKETSPHINX_MODEL_DIR ?? DEFAULT_MODEL_DIR), libraries: DEFAULT_LIBRARIES, maxAudioSeconds },
-    decodeTimeoutMs: config.limits.engineTimeoutMs,
+    workerData,
+    taskTimeoutMs: config.limits.engineTimeoutMs,
     initTimeoutMs: 30_000,
     log,
   });
+  // The audio's bytes move to the worker (checkUtteranceAudio gives them a buffer of their own).
+  const decode = (audio: EncodedAudio, signal?: AbortSignal): Promise<DecodeResult> => pool.run(audio, [audio.bytes.buffer as ArrayBuffer], signal);
   return {
     routes: [
       {
@@ -72,7 +77,7 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
         handle: async ({ body, signal }) => {
           const req = parseRequest(UtteranceRequestSchema, body);
           checkLanguage(req.language ?? req.src_lang);
-          const { recognition, duration, decodeMs, warnings } = await pool.decode(checkUtteranceAudio(req), signal);
+          const { recognition, duration, decodeMs, warnings } = await decode(checkUtteranceAudio(req), signal);
           if (warnings.length > 0) log.warn({ jobId: req.job_id, warnings }, 'audio accepted with defects');
           log.debug({ jobId: req.job_id, duration, decodeMs: Math.round(decodeMs), pii: { text: recognition.text } }, 'utterance decoded');
           return {
@@ -85,7 +90,7 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
     warmUp: async () => {
       await pool.start();
       // Every worker answers one real decode before the service says it is ready.
-      await Promise.all(Array.from({ length: pool.size }, () => pool.decode(warmUpAudio())));
+      await Promise.all(Array.from({ length: pool.size }, () => decode(warmUpAudio())));
       return { languages: { asr: [LANGUAGE] }, workers: pool.size };
     },
     close: () => pool.close(),

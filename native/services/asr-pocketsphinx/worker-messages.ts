@@ -1,8 +1,8 @@
 /**
- * Messages between the HTTP thread and a decoder worker. Both sides are our own code on a hot path,
- * so they share these types instead of re-parsing (STYLE.md §6).
+ * What the HTTP thread and a decoder worker exchange (through `shared/worker-protocol.ts`). Both
+ * sides are our own code on a hot path, so they share these types instead of re-parsing
+ * (STYLE.md §6).
  */
-import type { ServiceErrorCode } from '../shared/service-error.js';
 import type { LibraryPaths, PocketSphinxModel, Recognition } from './pocketsphinx-ffi.js';
 import type { DecoderSamples, EncodedAudio } from './utterance-audio.js';
 
@@ -13,11 +13,8 @@ export interface DecoderWorkerData {
   maxAudioSeconds: number;
 }
 
-/** The audio's bytes are transferred, not copied. */
-export interface DecodeTask {
-  id: number;
-  audio: EncodedAudio;
-}
+/** A task is the request's audio; its bytes are transferred, not copied. */
+export type DecodeTask = EncodedAudio;
 
 export interface DecodeResult {
   recognition: Recognition;
@@ -26,9 +23,3 @@ export interface DecodeResult {
   decodeMs: number;
   warnings: DecoderSamples['warnings'];
 }
-
-export type DecoderReply =
-  | { type: 'ready'; initMs: number }
-  | { type: 'init_failed'; message: string }
-  | ({ type: 'result'; id: number } & DecodeResult)
-  | { type: 'error'; id: number; status: number; code: ServiceErrorCode; message: string };
