@@ -1,7 +1,8 @@
 /**
  * TTS reference service over eSpeak NG (PROTOCOL.md §9.4): `POST /tts {text, voice}` → a WAV body
- * (22 050 Hz mono, header written by us with the real sizes), `POST /synthesize` → float samples,
- * `GET /voices`. Voices are discovered at start (`espeak-ng --voices`) and reported in health.
+ * (22 050 Hz mono, header with the real sizes), `POST /synthesize` → float samples, `GET /voices`.
+ * Synthesis runs in-process through libespeak-ng in one worker thread (see `espeak-ffi.ts`); the
+ * voices are discovered at start with `espeak-ng --voices` and reported in health.
  *
  * Environment (besides the shared SERVICE_* limits): `TTS_MAX_TEXT_CHARS` (default 5 000).
  */
@@ -9,15 +10,15 @@ import { z } from 'zod';
 import { EngineProcesses } from '../shared/engine-process.js';
 import { parseRequest } from '../shared/http-body.js';
 import { pcm16ToFloat } from '../shared/pcm16.js';
-import { ScratchDir } from '../shared/scratch-dir.js';
 import { envInt } from '../shared/service-config.js';
 import { ServiceError } from '../shared/service-error.js';
 import { runService } from '../shared/service-main.js';
 import type { ServiceContext, ServiceEngine } from '../shared/service-main.js';
-import { readWav, writeWav } from '../shared/wav.js';
-import type { WavAudio } from '../shared/wav.js';
+import { writeWav } from '../shared/wav.js';
+import { WorkerPool } from '../shared/worker-pool.js';
 import { VoiceCatalogue, parseVoiceList } from './espeak-voices.js';
 import type { EspeakVoice } from './espeak-voices.js';
+import type { SynthResult, SynthTask } from './synth-messages.js';
 
 const TtsRequestSchema = z.looseObject({ text: z.string(), voice: z.string(), language: z.string().nullish() });
 const SynthesizeRequestSchema = z.looseObject({
@@ -30,13 +31,20 @@ const SynthesizeRequestSchema = z.looseObject({
 
 /** eSpeak NG's output rate. */
 const ESPEAK_SAMPLE_RATE = 22_050;
-/** Upper bound of eSpeak output per character of text, in bytes (slow speech is ~2 KB/char). */
-const BYTES_PER_CHAR = 16_384;
 
 function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
   const maxChars = envInt(env, 'TTS_MAX_TEXT_CHARS', 5_000, 1);
-  const scratch = new ScratchDir('tts-espeak');
-  const processes = new EngineProcesses({ tmpdir: scratch.path });
+  const processes = new EngineProcesses();
+  // One worker: libespeak-ng keeps a single global synthesiser per process.
+  const pool = new WorkerPool<SynthTask, SynthResult>({
+    engine: 'espeak-ng',
+    size: 1,
+    workerUrl: new URL('./espeak.worker.mjs', import.meta.url),
+    workerData: undefined,
+    taskTimeoutMs: config.limits.engineTimeoutMs,
+    initTimeoutMs: 30_000,
+    log,
+  });
   let catalogue = new VoiceCatalogue([]);
 
   const checkText = (raw: string): string => {
@@ -46,22 +54,13 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
     return text;
   };
 
-  const synthesise = (voice: EspeakVoice, text: string, signal?: AbortSignal): Promise<WavAudio> =>
-    // A file, not an argument: text starting with '-' would read as an option, and argv is bounded.
-    scratch.withFile(text, '.txt', async (file) => {
-      const { stdout } = await processes.run('espeak-ng', ['-v', voice.language, '--stdout', '-f', file], {
-        timeoutMs: config.limits.engineTimeoutMs,
-        maxOutputBytes: (text.length + 16) * BYTES_PER_CHAR,
-        signal,
-      });
-      return readWav(stdout);
-    });
-
   const voiceFor = (name: string): EspeakVoice => {
     const voice = catalogue.resolve(name);
     if (!voice) throw new ServiceError(404, 'UNKNOWN_VOICE', `no eSpeak NG voice for "${name.slice(0, 64)}"`);
     return voice;
   };
+
+  const synthesise = (voice: EspeakVoice, text: string, signal?: AbortSignal): Promise<SynthResult> => pool.run({ voice: voice.file, text }, [], signal);
 
   return {
     routes: [
@@ -107,6 +106,7 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
       catalogue = new VoiceCatalogue(parseVoiceList(stdout.toString('utf8')));
       const english = catalogue.resolve('en');
       if (!english) throw new Error('eSpeak NG has no English voice');
+      await pool.start();
       const audio = await synthesise(english, 'ready');
       if (audio.samples.length === 0 || audio.sampleRate !== ESPEAK_SAMPLE_RATE) throw new Error('eSpeak NG warm-up produced no audio at 22 050 Hz');
       const languages = catalogue.languages();
@@ -118,13 +118,14 @@ function createEngine({ config, env, log }: ServiceContext): ServiceEngine {
     },
     close: async () => {
       processes.killAll();
-      scratch.remove();
+      await pool.close();
     },
   };
 }
 
 await runService({
   manifestUrl: new URL('./service.json', import.meta.url),
-  limitDefaults: () => ({ maxInFlight: 4, maxQueue: 32, engineTimeoutMs: 15_000 }),
+  // One synthesis at a time (one worker); a few more wait their turn.
+  limitDefaults: () => ({ maxInFlight: 1, maxQueue: 32, engineTimeoutMs: 15_000 }),
   createEngine,
 });
