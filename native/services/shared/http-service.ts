@@ -60,7 +60,10 @@ export class HttpService {
       void task.finally(() => this.#active.delete(task));
     });
     this.#server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // Even a request the HTTP parser rejects gets the JSON error body every other answer has.
+      const body = JSON.stringify({ detail: 'malformed HTTP request', code: 'INVALID_REQUEST' });
+      const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+      if (socket.writable) socket.end(head + body);
       options.log.debug({ err }, 'malformed HTTP request');
     });
   }

@@ -2,6 +2,7 @@
  * Bad requests to the Apertium service get a 4xx JSON `{detail, code}` and the service keeps
  * translating; beyond its in-flight and queue limits it answers 503 with `Retry-After`.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_TEST_TIMEOUT_MS, buildService, postJson, startService } from '../../support/service-process.js';
 import type { BuiltService, RunningService } from '../../support/service-process.js';
@@ -38,6 +39,19 @@ describe('mt-apertium refuses bad input and keeps serving', { timeout: ENGINE_TE
     const res = await postJson(service.baseUrl, '/v1/translate', body);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ code, detail: expect.any(String) });
+  });
+
+  it('answers a request the HTTP parser rejects with a JSON 400 INVALID_REQUEST', async () => {
+    const { port } = new URL(service.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      let answer = '';
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('GARBAGE / HTTP/1.1\r\n\r\n'));
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('still translates after all of that', async () => {
