@@ -77,8 +77,15 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     void stop(1, 'uncaughtException');
   });
 
-  const address = await http.listen(config.host, config.port);
-  log.info({ host: address.address, port: address.port }, 'listening');
+  try {
+    const address = await http.listen(config.host, config.port);
+    log.info({ host: address.address, port: address.port }, 'listening');
+  } catch (err) {
+    // Typically EADDRINUSE: the node picks another port and starts the service again (§9.8).
+    log.error({ err, host: config.host, port: config.port }, 'cannot listen');
+    await engine.close();
+    process.exit(1);
+  }
   const started = performance.now();
   try {
     const extra = await engine.warmUp();
