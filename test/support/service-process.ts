@@ -70,12 +70,14 @@ function recordPid(pid: number): void {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** Port to listen on; default: a free one. */
+  port?: number;
   /** Resolve as soon as the process is spawned, without waiting for health. */
   waitReady?: boolean;
 }
 
 export async function startService(bundle: ServiceBundle, options: StartOptions = {}): Promise<RunningService> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [bundle.entry], {
     cwd: bundle.outDir,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: String(port), HOST: '127.0.0.1' },

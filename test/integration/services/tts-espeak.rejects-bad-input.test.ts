@@ -36,6 +36,12 @@ describe('tts-espeak refuses bad input and keeps serving', { timeout: ENGINE_TES
     expect(res.body).toMatchObject({ code, detail: expect.any(String) });
   });
 
+  it('a second instance on the same port exits 1 and says why', async () => {
+    const second = await startService(built.bundle, { port: Number(new URL(service.baseUrl).port), waitReady: false });
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(second.output()).toContain('EADDRINUSE');
+  });
+
   it('still speaks after all of that', async () => {
     const res = await fetch(`${service.baseUrl}/tts`, { method: 'POST', body: JSON.stringify({ text: 'still here', voice: 'en' }) });
     expect(res.status).toBe(200);
