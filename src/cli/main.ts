@@ -3,6 +3,7 @@
  * roles' machines and runs one role (or all of them) under a supervised system.
  */
 import { Command } from 'commander';
+import { registerNodeServicesCommand } from './node-services.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   program.command('node').description('run a compute node (registers with a scheduler, runs speech services and jobs)');
   program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
   program.command('hub').description('run a model hub (versioned service packages over HTTP)');
+  registerNodeServicesCommand(program);
   return program;
 }
 

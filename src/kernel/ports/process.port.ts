@@ -17,8 +17,8 @@ export interface ProcessSpec {
   cwd: string;
   /** Added to the node's own environment (later keys win). */
   env: Record<string, string>;
-  /** Longest line passed to `onLine`, in bytes; longer lines are cut into pieces of this size. */
-  maxLineBytes: number;
+  /** Longest line passed to `onLine`, in characters; longer lines are cut into pieces of this size. */
+  maxLineChars: number;
 }
 
 /** What makes a pid the same process later: its start time and command line, as the OS reports them. */
