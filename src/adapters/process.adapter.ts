@@ -103,7 +103,7 @@ async function identify(pid: number, signal: AbortSignal): Promise<ProcessIdenti
   return fromProc === 'unsupported' ? identifyFromPs(pid, signal) : fromProc;
 }
 
-function handleFor(child: ChildProcess, pid: number, identity: ProcessIdentity | undefined, exited: Promise<ProcessExit>, hasExited: () => boolean): ProcessHandle {
+function handleFor(child: ChildProcess, pid: number, identity: Promise<ProcessIdentity | undefined>, exited: Promise<ProcessExit>, hasExited: () => boolean): ProcessHandle {
   return {
     pid,
     identity,
@@ -156,7 +156,9 @@ export function createProcessAdapter(): ProcessPort {
         child.once('spawn', () => {
           spawned = true;
           const pid = child.pid!;
-          void identify(pid, signal).then((identity) => resolve(handleFor(child, pid, identity, exited, () => done)));
+          // Read at once (the pid must still be this process), but not on the start's critical path.
+          const identity = identify(pid, signal).catch(() => undefined);
+          resolve(handleFor(child, pid, identity, exited, () => done));
         });
       });
     },

@@ -137,7 +137,7 @@ export function createServiceDirectoryAdapter(options: ServiceDirectoryAdapterOp
         await symlink(version, tmp);
       } catch {
         // No symbolic links here (some Windows setups): the pointer file, replaced by rename.
-        await options.stateFiles.write(join(base, 'current.json'), { version }, signal);
+        await options.stateFiles.write(join(base, 'current.json'), { version }, { mode: 'durable' }, signal);
         return;
       }
       try {

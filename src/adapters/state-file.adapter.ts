@@ -13,13 +13,13 @@ function errnoOf(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
 }
 
-async function writeAtomically(path: string, value: unknown): Promise<void> {
+async function writeAtomically(path: string, value: unknown, durable: boolean): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const file = await open(tmp, 'w');
   try {
     await file.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
-    await file.sync();
+    if (durable) await file.sync();
   } finally {
     await file.close();
   }
@@ -51,10 +51,10 @@ export function createStateFileAdapter(): StateFilePort {
         throw new KernelError('STATE_FILE_UNREADABLE', `${path} is not JSON`, { cause: err, details: { path } });
       }
     },
-    write(path, value, signal) {
+    write(path, value, options, signal) {
       if (signal.aborted) return Promise.reject(new AbortedError('write aborted'));
       const previous = chains.get(path) ?? Promise.resolve();
-      const next = previous.then(() => writeAtomically(path, value));
+      const next = previous.then(() => writeAtomically(path, value, options.mode === 'durable'));
       const settled = next.catch(() => undefined);
       chains.set(path, settled);
       void settled.then(() => {

@@ -33,7 +33,7 @@ export function createServiceProcessBook(deps: { path: string; stateFiles: State
   const persist = () => {
     const doc = { processes: [...live.values()] };
     writing = writing
-      .then(() => stateFiles.write(path, doc, NEVER))
+      .then(() => stateFiles.write(path, doc, { mode: 'atomic' }, NEVER))
       .catch((err: unknown) => log.warn({ err, path }, 'cannot record service pids'));
   };
 
@@ -71,12 +71,16 @@ export function createServiceProcessBook(deps: { path: string; stateFiles: State
       return { killed, skipped };
     },
     recordSpawn(serviceId, handle) {
-      if (!handle.identity) {
-        log.warn({ serviceId, pid: handle.pid }, 'cannot identify the service process; it is not recorded for clean-up');
-        return;
-      }
-      live.set(handle.pid, { serviceId, pid: handle.pid, startTime: handle.identity.startTime, commandLine: handle.identity.commandLine });
-      persist();
+      void handle.identity.then((identity) => {
+        if (!identity) {
+          log.warn({ serviceId, pid: handle.pid }, 'cannot identify the service process; it is not recorded for clean-up');
+          return;
+        }
+        // It may have exited while its identity was read: then there is nothing left to record.
+        if (handle.hasExited()) return;
+        live.set(handle.pid, { serviceId, pid: handle.pid, startTime: identity.startTime, commandLine: identity.commandLine });
+        persist();
+      });
     },
     recordExit(_serviceId, pid) {
       if (live.delete(pid)) persist();

@@ -257,7 +257,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
   /** Bound of an operator's start: a stop in progress, then a full start. */
   const startBoundMs = (entry: ServiceEntry) => policyOf(entry).startupTimeoutMs + policyOf(entry).stopTimeoutMs + 5_000;
 
-  const persistEnabled = () => stateFiles.write(stateFile, { enabled: enabledOverrides }, NEVER);
+  const persistEnabled = () => stateFiles.write(stateFile, { enabled: enabledOverrides }, { mode: 'durable' }, NEVER);
 
   /** Stops the actor of `entry` for good and waits until the supervisor has removed it. */
   const retire = async (entry: ServiceEntry): Promise<void> => {

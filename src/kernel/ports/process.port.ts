@@ -38,8 +38,8 @@ export interface ProcessExit {
 
 export interface ProcessHandle {
   readonly pid: number;
-  /** Identity read right after spawn; undefined when the OS could not tell. */
-  readonly identity: ProcessIdentity | undefined;
+  /** Identity, read right after spawn (not awaited by `spawn`); undefined when the OS could not tell. */
+  readonly identity: Promise<ProcessIdentity | undefined>;
   /** Resolves once the group leader has exited (the rest of its group is then killed). Never rejects. */
   readonly exited: Promise<ProcessExit>;
   /** Whether `exited` has resolved. */
