@@ -10,7 +10,7 @@
  * taken, by anything, including another of our services) a free loopback port; two of our services
  * never share one.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { Bus } from '../../kernel/bus.js';
 import type { Clock } from '../../kernel/clock.js';
@@ -30,6 +30,8 @@ import { ServicesStateFileSchema } from '../../protocol/node-files.schema.js';
 import { parseWith } from '../../protocol/validation.js';
 import { createEntry, notifyWaiters, rejectWaiters, sameLanguages, serviceNotFound, snapshotFromView, waitForEntry } from './service-entries.js';
 import type { ServiceEntry, Verdict } from './service-entries.js';
+import { oneServicePerId, sameDiscovery } from './service-discovery.js';
+import { createServicePortAllocator } from './service-ports.js';
 import { createServiceProcessBook } from './service-process-book.js';
 import { serviceActorLogic } from './service.actor.js';
 import { policyFor, resolveServicesOptions } from './services.options.js';
@@ -88,10 +90,9 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
   const log = deps.logger.child({ actor: SERVICES_SUPERVISOR_ID });
   const servicesRoot = join(options.dataDir, 'services');
   const stateFile = join(options.dataDir, 'services-state.json');
-  const extraDirs = [...options.extraServiceDirs];
+  const extraDirs = options.extraServiceDirs.map((dir) => resolve(dir));
   const entries = new Map<string, ServiceEntry>();
-  /** Port held by each service from its port choice until it is down again. */
-  const reservations = new Map<string, number>();
+  const portAllocator = createServicePortAllocator(deps.ports, log);
   let supervisor: AnyActorRef | undefined;
   let rescanning: Promise<unknown> = Promise.resolve();
 
@@ -115,7 +116,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
   const applyView = (entry: ServiceEntry, view: ServiceLifecycleView) => {
     const previous = entry.snapshot;
     entry.snapshot = snapshotFromView(entry, view);
-    if (!LIVE_STATES.has(view.state)) reservations.delete(entry.id);
+    if (!LIVE_STATES.has(view.state)) portAllocator.release(entry.id);
     if (view.state === 'running') entry.wantRunning = true;
     const stateChanged = previous.state !== view.state;
     const languagesChanged = !sameLanguages(previous.languages, entry.snapshot.languages);
@@ -133,7 +134,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     return () => {
       subscription.unsubscribe();
       if (entry.ref === ref) entry.ref = undefined;
-      reservations.delete(entry.id);
+      portAllocator.release(entry.id);
       for (const gone of entry.onGone.splice(0)) gone();
     };
   };
@@ -170,27 +171,11 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     };
   };
 
-  async function allocatePort(serviceId: string, signal: AbortSignal): Promise<number> {
-    const entry = entries.get(serviceId);
-    reservations.delete(serviceId);
-    const heldByOthers = () => new Set(reservations.values());
-    const manifest = entry?.found.result.ok ? entry.found.result.manifest : undefined;
-    const preferred = options.portOverrides[serviceId] ?? manifest?.port;
-    if (preferred !== undefined && !heldByOthers().has(preferred)) {
-      // Reserved before the check, so a service starting at the same time cannot pick it too.
-      reservations.set(serviceId, preferred);
-      if (await deps.ports.isFree(preferred, signal)) return preferred;
-      reservations.delete(serviceId);
-      log.warn({ serviceId, port: preferred }, 'port in use; the service gets a free one');
-    }
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const port = await deps.ports.pickFree(signal);
-      if (heldByOthers().has(port)) continue;
-      reservations.set(serviceId, port);
-      return port;
-    }
-    throw new KernelError('NO_FREE_PORT', 'no free loopback port for the service', { retryable: true, details: { serviceId } });
-  }
+  const allocatePort = (serviceId: string, signal: AbortSignal): Promise<number> => {
+    const found = entries.get(serviceId)?.found;
+    const declared = found?.result.ok ? found.result.manifest.port : undefined;
+    return portAllocator.allocate(serviceId, options.portOverrides[serviceId] ?? declared, signal);
+  };
 
   const requireEntry = (id: string): ServiceEntry => {
     const entry = entries.get(id);
@@ -279,27 +264,27 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
 
   const scan = () => deps.directory.scan({ servicesRoot, extraDirs }, NEVER);
 
-  /** One entry per id: an extra (development) directory overrides an installed service of the same id. */
-  const byId = (found: DiscoveredService[]) => {
-    const result = new Map<string, DiscoveredService>();
-    for (const f of found) {
-      const existing = result.get(f.id);
-      if (existing) log.warn({ serviceId: f.id, kept: f.source === 'extra' ? f.dir : existing.dir, ignored: f.source === 'extra' ? existing.dir : f.dir }, 'two services with one id');
-      if (!existing || f.source === 'extra') result.set(f.id, f);
-    }
-    return result;
+  const scanById = async () => {
+    const { services, shadowed } = oneServicePerId(await scan());
+    for (const s of shadowed) log.warn({ serviceId: s.id, kept: s.kept, ignored: s.ignored }, 'two services with one id; the extra directory wins');
+    return services;
+  };
+
+  /** Stops a service for good and drops it from the registry; the bus hears it as stopped, `removed`. */
+  const forget = async (entry: ServiceEntry) => {
+    await retire(entry);
+    entries.delete(entry.id);
+    rejectWaiters(entry, serviceNotFound(entry.id));
+    entry.snapshot = { ...entry.snapshot, state: 'stopped' };
+    publish(entry, 'removed');
   };
 
   const rescanNow = async (): Promise<RescanReport> => {
-    const found = byId(await scan());
+    const found = await scanById();
     const report: RescanReport = { added: [], removed: [], changed: [] };
     for (const [id, entry] of [...entries]) {
       if (found.has(id)) continue;
-      await retire(entry);
-      entries.delete(id);
-      rejectWaiters(entry, serviceNotFound(id));
-      entry.snapshot = { ...entry.snapshot, state: 'stopped' };
-      publish(entry, 'removed');
+      await forget(entry);
       report.removed.push(id);
     }
     for (const [id, f] of found) {
@@ -312,7 +297,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
         report.added.push(id);
         continue;
       }
-      if (JSON.stringify(entry.found) === JSON.stringify(f)) continue;
+      if (sameDiscovery(entry.found, f)) continue;
       const wasRunning = entry.wantRunning || entry.snapshot.state === 'running';
       await retire(entry);
       const replaced = createEntry(f, enabledOf(f));
@@ -334,7 +319,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     return next;
   };
 
-  for (const [id, f] of byId(await scan())) entries.set(id, createEntry(f, enabledOf(f)));
+  for (const [id, f] of await scanById()) entries.set(id, createEntry(f, enabledOf(f)));
 
   const childSpec: ChildSpecInput = {
     id: SERVICES_SUPERVISOR_ID,
@@ -352,6 +337,15 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
       supervisor = ref;
       return () => {
         if (supervisor === ref) supervisor = undefined;
+        // The whole `services` subtree is gone (node stop, or an escalation): its processes were
+        // killed with their actors, whatever the last views said.
+        for (const entry of entries.values()) {
+          entry.ref = undefined;
+          portAllocator.release(entry.id);
+          if (LIVE_STATES.has(entry.snapshot.state) || entry.snapshot.state === 'failed' || entry.snapshot.state === 'backoff') {
+            applyView(entry, { state: 'stopped', ...(entry.snapshot.lastError !== undefined ? { lastError: entry.snapshot.lastError } : {}) });
+          }
+        }
       };
     },
   };
@@ -396,20 +390,16 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
       return rescanNow();
     }),
     addServiceDir: (dir, signal = NEVER) => {
-      if (!extraDirs.includes(dir)) extraDirs.push(dir);
+      if (!extraDirs.includes(resolve(dir))) extraDirs.push(resolve(dir));
       return manager.rescan(signal);
     },
     removeService: (id) =>
       serialized(async () => {
         const entry = entries.get(id);
         if (!entry) throw serviceNotFound(id);
-        await retire(entry);
-        entries.delete(id);
         const extraIndex = extraDirs.indexOf(entry.found.dir);
         if (entry.found.source === 'extra' && extraIndex >= 0) extraDirs.splice(extraIndex, 1);
-        rejectWaiters(entry, serviceNotFound(id));
-        entry.snapshot = { ...entry.snapshot, state: 'stopped' };
-        publish(entry, 'removed');
+        await forget(entry);
       }),
     async switchVersion(id, version, signal = NEVER) {
       await deps.directory.setCurrent(servicesRoot, id, version, signal);
