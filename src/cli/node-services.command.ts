@@ -23,6 +23,14 @@ const processOutput: CommandOutput = {
   err: (text) => process.stderr.write(text),
 };
 
+const ACTION_HELP: Record<(typeof SERVICE_CONTROL_ACTIONS)[number], string> = {
+  start: 'start a service and wait until it is running',
+  stop: 'stop a service (SIGTERM, then SIGKILL after its stop timeout)',
+  restart: 'stop a service, then start it again',
+  enable: 'start a service now and at every node start (persisted)',
+  disable: 'stop a service and keep it stopped at node start (persisted)',
+};
+
 function describe(service: ServiceStateBody): string {
   const where = [service.baseUrl, service.pid !== undefined ? `pid ${service.pid}` : undefined].filter(Boolean).join(', ');
   return `${service.id}: ${service.state}${where ? ` (${where})` : ''}${service.lastError ? ` — ${service.lastError}` : ''}`;
@@ -64,7 +72,7 @@ export function registerNodeServicesCommand(program: Command, output: CommandOut
   for (const action of SERVICE_CONTROL_ACTIONS) {
     services
       .command(`${action} <id>`)
-      .description(`${action} one service`)
+      .description(ACTION_HELP[action])
       .option('--node <url>', 'control endpoint of the node', DEFAULT_NODE_CONTROL_URL)
       .option('--json', 'print JSON')
       .action(async (id: string, opts: { node: string; json?: boolean }) => {

@@ -124,6 +124,8 @@ export interface Harness {
   runtime: ServicesRuntime;
   system: SystemHandle;
   events: BusEventOf<'service.statusChanged'>[];
+  /** Events whose state the registry did not show yet when they were published (must stay empty). */
+  registryLagged: string[];
   logLines: Array<Record<string, unknown>>;
   /** Every service pid seen (also recorded under LINGUAMESH_TEST_PIDS_DIR). */
   pids: Set<number>;
@@ -166,8 +168,11 @@ export async function bootServices(variants: ServiceVariant[], options: Partial<
     minBackoffMs: 500,
     ...rest,
   });
+  const registryLagged: string[] = [];
   bus.subscribe('service.statusChanged', (e) => {
     events.push(e);
+    // The heartbeat reads the registry when it hears an event: the registry must already agree.
+    if (e.reason !== 'removed' && runtime.registry.get(e.serviceId)?.state !== e.state) registryLagged.push(`${e.serviceId}:${e.state}`);
     const pid = runtime.registry.get(e.serviceId)?.pid;
     if (pid !== undefined) remember(pid);
   });
@@ -178,6 +183,7 @@ export async function bootServices(variants: ServiceVariant[], options: Partial<
     runtime,
     system,
     events,
+    registryLagged,
     logLines,
     statesOf: (id) => events.filter((e) => e.serviceId === id).map((e) => e.state),
     state: (id) => runtime.registry.get(id)?.state,

@@ -4,8 +4,10 @@ import type { Harness } from '../../support/hotplug-harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
+  const lagged = h?.registryLagged ?? [];
   await h?.stop();
   h = undefined;
+  expect(lagged).toEqual([]);
 });
 
 const post = (url: string) => fetch(url, { method: 'POST' }).then((r) => r.json());

@@ -10,9 +10,11 @@ import type { Harness } from '../../support/hotplug-harness.js';
 let h: Harness | undefined;
 const servers: Server[] = [];
 afterEach(async () => {
+  const lagged = h?.registryLagged ?? [];
   await h?.stop();
   h = undefined;
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  expect(lagged).toEqual([]);
 });
 
 function listen(port: number, host = '127.0.0.1'): Promise<Server> {
