@@ -37,13 +37,13 @@ const EMPTY_LANGUAGES: ServiceLanguages = { asr: [], tts: [], voices: {}, nmtPai
 
 /** A fresh entry, before any actor: `stopped`, or `error` when its service.json is unusable. */
 export function createEntry(found: DiscoveredService, enabled: boolean): ServiceEntry {
-  const base = { id: found.id, dir: found.dir, enabled };
+  const version = (found.result.ok ? found.result.manifest.version : undefined) ?? found.version;
+  const base = { id: found.id, dir: found.dir, enabled, ...(version !== undefined ? { version } : {}) };
   const snapshot: ServiceSnapshot = found.result.ok
     ? {
         ...base,
         type: found.result.manifest.type,
         device: found.result.manifest.device,
-        ...(found.result.manifest.version ?? found.version ? { version: found.result.manifest.version ?? found.version } : {}),
         state: 'stopped',
         languages: found.result.manifest.languages,
         ttsEndpoint: found.result.manifest.ttsEndpoint,
@@ -53,7 +53,6 @@ export function createEntry(found: DiscoveredService, enabled: boolean): Service
         ...base,
         type: found.result.type ?? 'unknown',
         device: 'gpu',
-        ...(found.version ? { version: found.version } : {}),
         state: 'error',
         lastError: found.result.error,
         languages: EMPTY_LANGUAGES,
