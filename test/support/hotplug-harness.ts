@@ -46,7 +46,7 @@ export function serviceJson(variant: ServiceVariant): unknown {
     exec: { command: 'node', args: [TEST_SERVICE_SCRIPT] },
     env: { FIXTURE_FROM_SERVICE_JSON: 'yes', ...variant.env },
     health_check: { endpoint: '/health', interval_ms: variant.healthIntervalMs ?? 100, timeout_ms: 1_000 },
-    startup_timeout_ms: variant.startupTimeoutMs ?? 20_000,
+    startup_timeout_ms: variant.startupTimeoutMs ?? 60_000,
     languages: { tts: ['es'], voices: { es: ['es'] } },
     ...(variant.enabled !== undefined ? { enabled: variant.enabled } : {}),
   };

@@ -54,6 +54,12 @@ describe('services with real processes: failures', () => {
     await h.waitState('nmt-hang', 'running');
     const hung = h.runtime.registry.get('nmt-hang')!;
     await post(`${hung.baseUrl}/control/hang`);
+    // The fixture blocks its event loop a few real ms after answering: wait until it really hangs,
+    // or the first probe (fake time runs fast) could still pass.
+    const hangsBy = Date.now() + 5_000;
+    while (await fetch(`${hung.baseUrl}/health`, { signal: AbortSignal.timeout(200) }).then(() => true, () => false)) {
+      if (Date.now() > hangsBy) throw new Error('the fixture did not hang');
+    }
     // Probes every 10 s, each bounded by the 1 s timeout of the fixture's health_check.
     for (let i = 0; i < 2; i++) await h.clock.advanceAsync(11_000);
     expect(h.state('nmt-hang')).toBe('running');
@@ -94,11 +100,13 @@ describe('services with real processes: failures', () => {
   });
 
   it('§12 item 40: health never ok within startup_timeout_ms → error, never running, its process stopped', async () => {
-    h = await bootServices([{ id: 'tts-never', env: { TEST_HEALTH: 'not_ready' }, startupTimeoutMs: 5_000 }]);
+    h = await bootServices([{ id: 'tts-never', env: { TEST_HEALTH: 'not_ready' }, startupTimeoutMs: 30_000 }]);
     await pumpUntil(h.clock, () => h!.logLines.some((l) => l.serviceId === 'tts-never' && String(l.line).startsWith('test service listening')), 'listening');
     const info = await h.info('tts-never');
+    await h.clock.advanceAsync(30_000);
     await h.waitState('tts-never', 'error');
-    expect(h.runtime.registry.get('tts-never')!.lastError).toMatch(/^not ready within 5000 ms \(last health check: (HTTP 503|refused)\)$/);
+    // The last check's reason depends on how fast fake time ran past the real probes (HTTP 503 or timeout).
+    expect(h.runtime.registry.get('tts-never')!.lastError).toMatch(/^not ready within 30000 ms \(last health check: (HTTP 503|timeout)\)$/);
     expect(h.statesOf('tts-never')).not.toContain('running');
     expect(h.events.some((e) => e.serviceId === 'tts-never' && e.wireStatus === 'running')).toBe(false);
     await pumpUntil(h.clock, () => !alive(info.pid), 'process stopped', { stepMs: 0, timeoutMs: 3_000 });

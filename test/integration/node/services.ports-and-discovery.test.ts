@@ -99,11 +99,18 @@ describe('services: discovery and hot-plug', () => {
       { id: 'h-healthy', env: { TEST_HEALTH: 'healthy' } },
       { id: 'h-plain', env: { TEST_HEALTH: 'plain' } },
       { id: 'h-nostatus', env: { TEST_HEALTH: 'nostatus' } },
-      { id: 'h-503', env: { TEST_HEALTH: 'http503' }, startupTimeoutMs: 3_000 },
+      { id: 'h-503', env: { TEST_HEALTH: 'http503' }, startupTimeoutMs: 60_000 },
     ]);
     for (const id of ['h-healthy', 'h-plain', 'h-nostatus']) await h.waitState(id, 'running');
+    await pumpUntil(h.clock, () => h!.logLines.some((l) => l.serviceId === 'h-503' && String(l.line).startsWith('test service listening')), 'h-503 listening');
+    // Twenty real probes answered 503 {"status":"ok"}: still not running.
+    let periods = 0;
+    await pumpUntil(h.clock, () => periods++ >= 20, 'twenty probe periods', { stepMs: 100 });
+    expect(h.state('h-503')).toBe('starting');
+    await h.clock.advanceAsync(60_000);
     await h.waitState('h-503', 'error');
-    expect(h.runtime.registry.get('h-503')!.lastError).toContain('HTTP 503');
+    expect(h.runtime.registry.get('h-503')!.lastError).toMatch(/^not ready within 60000 ms/);
+    expect(h.statesOf('h-503')).not.toContain('running');
   });
 
   it('the [SERVICE_READY] line makes a service running without waiting for the poll; its health languages replace the declared ones', async () => {
