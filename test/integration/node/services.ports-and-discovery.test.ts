@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSy
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, bootServices, installService, pumpUntil, serviceJson, settle } from '../../support/hotplug-harness.js';
+import { alive, bootServices, installService, pumpUntil, serviceJson, settle, TEST_SERVICE_SCRIPT } from '../../support/hotplug-harness.js';
 import type { Harness } from '../../support/hotplug-harness.js';
 
 let h: Harness | undefined;
@@ -155,8 +155,8 @@ describe('services: discovery and hot-plug', () => {
   });
 
   it('extra service directories (development), a current.json pointer, and removal at run time', async () => {
-    const extra = mkdtempSync(join(tmpdir(), 'lm-extra-'));
-    writeFileSync(join(extra, 'service.json'), JSON.stringify(serviceJson({ id: 'dev-asr', type: 'asr' })));
+    // test/fixtures/services is itself a service directory: service.json with a relative script path.
+    const extra = dirname(TEST_SERVICE_SCRIPT);
     const dataDir = mkdtempSync(join(tmpdir(), 'lm-hotplug-'));
     const pointed = join(dataDir, 'services', 'tts-json', '3.1.0');
     mkdirSync(pointed, { recursive: true });
@@ -164,13 +164,14 @@ describe('services: discovery and hot-plug', () => {
     writeFileSync(join(dataDir, 'services', 'tts-json', 'current.json'), JSON.stringify({ version: '3.1.0' }));
     h = await bootServices([], { dataDir });
     expect(h.runtime.registry.list().map((s) => [s.id, s.version])).toEqual([['tts-json', '3.1.0']]);
-    expect(await h.runtime.manager.addServiceDir(extra)).toEqual({ added: ['dev-asr'], removed: [], changed: [] });
-    await h.waitState('dev-asr', 'running');
+    expect(await h.runtime.manager.addServiceDir(extra)).toEqual({ added: ['test-service'], removed: [], changed: [] });
+    await h.waitState('test-service', 'running');
     await h.waitState('tts-json', 'running');
-    const pid = h.runtime.registry.get('dev-asr')!.pid!;
-    await settle(h.clock, h.runtime.manager.removeService('dev-asr'));
+    expect((await h.info('test-service')).cwd).toBe(extra);
+    const pid = h.runtime.registry.get('test-service')!.pid!;
+    await settle(h.clock, h.runtime.manager.removeService('test-service'));
     expect(alive(pid)).toBe(false);
-    expect(h.runtime.registry.get('dev-asr')).toBeUndefined();
+    expect(h.runtime.registry.get('test-service')).toBeUndefined();
     expect((await h.runtime.rescan()).added).toEqual([]);
   });
 
