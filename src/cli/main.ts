@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerNodeCommand } from './node.command.js';
+import { registerNodeServicesCommand } from './node-services.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerNodeCommand(program);
   program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
   program.command('hub').description('run a model hub (versioned service packages over HTTP)');
+  registerNodeServicesCommand(program);
   return program;
 }
 

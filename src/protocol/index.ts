@@ -17,3 +17,5 @@ export * from './session-results.schema.js';
 export * from './service-json.schema.js';
 export * from './service-api.schema.js';
 export * from './hub-api.schema.js';
+export * from './node-files.schema.js';
+export * from './node-control.schema.js';
