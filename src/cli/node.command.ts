@@ -8,7 +8,8 @@ import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import { rejectionHint } from '../actors/node/link.actor.js';
 import { createLogger } from '../kernel/logger.js';
 import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
-import { startNode } from './start-node.js';
+import { startNodeRole } from './node-role.js';
+import type { NodeRoleHandle } from './node-role.js';
 
 interface NodeCommandFlags {
   scheduler?: string;
@@ -17,6 +18,7 @@ interface NodeCommandFlags {
   maxConcurrentJobs?: string;
   allowCpuServices?: boolean;
   authToken?: string;
+  serviceDir?: string[];
   probe?: boolean;
   json?: boolean;
 }
@@ -50,15 +52,16 @@ async function probe(json: boolean): Promise<void> {
 async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
   if (!flags.scheduler) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
   const logger = createLogger({ base: { role: 'node' } });
-  let node: ReturnType<typeof startNode>;
+  let node: NodeRoleHandle;
   try {
-    node = startNode({
+    node = await startNodeRole({
       schedulerUrl: flags.scheduler ?? '',
       dataDir: flags.dataDir,
       httpPort: integer(command, '--http-port', flags.httpPort),
       maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
       allowCpuServices: flags.allowCpuServices,
       authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
+      extraServiceDirs: flags.serviceDir ?? [],
       logger,
       signals: 'process',
     });
@@ -87,11 +90,12 @@ export function registerNodeCommand(program: Command): void {
     .command('node')
     .description('run a compute node (registers with a scheduler, runs speech services and jobs)')
     .option('--scheduler <url>', 'scheduler address, ws(s)://host:port (the node link path /ws/node is added)')
-    .option('--data-dir <dir>', 'state directory of this node (persisted node_id)')
+    .option('--data-dir <dir>', 'state directory of this node (node_id, installed services under services/)')
     .option('--http-port <port>', 'port of the loopback control endpoint, default 5020 (0: any free port)')
     .option('--max-concurrent-jobs <n>', 'max_concurrent_jobs announced to the scheduler')
     .option('--allow-cpu-services', 'count running CPU services as ready (allow_cpu_services)')
     .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_AUTH_TOKEN)')
+    .option('--service-dir <dir>', 'run the service in this directory besides the installed packages (repeatable)', (dir: string, dirs: string[] = []) => [...dirs, dir])
     .option('--probe', 'print the hardware probe of this machine and exit')
     .option('--json', 'with --probe: print JSON')
     .action(async (flags: NodeCommandFlags, command: Command) => {
