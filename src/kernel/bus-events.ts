@@ -5,6 +5,7 @@
  * `*.failed`/`status` events of the thing that failed.
  */
 import type { NodeStatus, ServiceStatus, ServiceType } from '../protocol/common.schema.js';
+import type { PackagePhase } from '../protocol/package-control.schema.js';
 
 /** Lifecycle state of a local service process (richer than the wire's ServiceStatus). */
 export type ServiceLifecycleState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed' | 'backoff' | 'error';
@@ -14,7 +15,7 @@ export type BusEvent =
   | { type: 'service.statusChanged'; serviceId: string; serviceType: ServiceType | string; state: ServiceLifecycleState; wireStatus: ServiceStatus; reason?: string }
   | { type: 'package.installed'; serviceId: string; version: string }
   | { type: 'package.uninstalled'; serviceId: string; version: string }
-  | { type: 'package.progress'; serviceId: string; version: string; phase: 'download' | 'verify' | 'unpack' | 'switch' | 'start'; bytesDone: number; bytesTotal: number }
+  | { type: 'package.progress'; serviceId: string; version: string; phase: PackagePhase; bytesDone: number; bytesTotal: number }
   | { type: 'package.failed'; serviceId: string; version: string; code: string; message: string }
   // node: link to the scheduler
   | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; errorCode?: string }

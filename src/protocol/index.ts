@@ -17,3 +17,7 @@ export * from './session-results.schema.js';
 export * from './service-json.schema.js';
 export * from './service-api.schema.js';
 export * from './hub-api.schema.js';
+export * from './hub-storage.schema.js';
+export * from './package-signature.js';
+export * from './package-control.schema.js';
+export * from './version-order.js';
