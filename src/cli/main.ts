@@ -3,6 +3,8 @@
  * roles' machines and runs one role (or all of them) under a supervised system.
  */
 import { Command } from 'commander';
+import { registerHubCommand } from './hub.command.js';
+import { registerPkgCommand } from './pkg.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -10,7 +12,8 @@ export function buildProgram(): Command {
     .version('0.1.0');
   program.command('node').description('run a compute node (registers with a scheduler, runs speech services and jobs)');
   program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
-  program.command('hub').description('run a model hub (versioned service packages over HTTP)');
+  registerHubCommand(program);
+  registerPkgCommand(program);
   return program;
 }
 
