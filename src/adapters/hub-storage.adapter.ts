@@ -18,6 +18,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../kernel/logger.js';
+import { ABSENT_STAMP } from '../kernel/ports/hub-storage.port.js';
 import type { HubStoragePort, HubStorageScan, ModelFileRecord, ModelRecord, ModelVersionRecord, PackageRecord } from '../kernel/ports/hub-storage.port.js';
 import { isSemVer } from '../protocol/hub-api.schema.js';
 import { MODEL_ID_PATTERN, MODEL_VERSION_PATTERN, ModelMetaSchema, PackageSidecarSchema } from '../protocol/hub-storage.schema.js';
@@ -159,11 +160,30 @@ export function createHubStorage(options: HubStorageOptions): HubStoragePort {
     return sidecar;
   }
 
-  async function scanPackages(signal: AbortSignal): Promise<PackageRecord[]> {
+  /** Directory of a stamp key, or undefined for a key that names none. */
+  function dirOfKey(key: string): string | undefined {
+    if (key === 'services' || key === 'models') return join(root, key);
+    const [kind, id = ''] = key.split(/:(.*)/s);
+    if (kind === 'service' && SERVICE_ID_PATTERN.test(id)) return join(root, 'services', id);
+    if (kind === 'model' && MODEL_ID_PATTERN.test(id)) return join(root, 'models', id);
+    return undefined;
+  }
+
+  async function stampOf(key: string): Promise<string> {
+    const dir = dirOfKey(key);
+    const stats = dir === undefined ? undefined : await statOrUndefined(dir);
+    return stats ? `${stats.mtimeMs}:${stats.ino}` : ABSENT_STAMP;
+  }
+
+  async function scanPackages(signal: AbortSignal, stamps: Record<string, string>): Promise<PackageRecord[]> {
     const out: PackageRecord[] = [];
     const seen = new Set<string>();
+    // Each directory is stamped before it is listed: a change racing with the listing leaves a
+    // stamp that differs from the next one, so the next request rescans.
+    stamps.services = await stampOf('services');
     for (const id of await listDir(join(root, 'services'))) {
       if (!SERVICE_ID_PATTERN.test(id)) continue;
+      stamps[`service:${id}`] = await stampOf(`service:${id}`);
       for (const name of await listDir(join(root, 'services', id))) {
         signal.throwIfAborted();
         if (!name.endsWith('.zip')) continue;
@@ -196,12 +216,14 @@ export function createHubStorage(options: HubStorageOptions): HubStoragePort {
     }
   }
 
-  async function scanModels(signal: AbortSignal): Promise<ModelRecord[]> {
+  async function scanModels(signal: AbortSignal, stamps: Record<string, string>): Promise<ModelRecord[]> {
     const out: ModelRecord[] = [];
+    stamps.models = await stampOf('models');
     for (const modelId of await listDir(join(root, 'models'))) {
       signal.throwIfAborted();
       const dir = join(root, 'models', modelId);
       if (!MODEL_ID_PATTERN.test(modelId) || !(await statOrUndefined(dir))?.isDirectory()) continue;
+      stamps[`model:${modelId}`] = await stampOf(`model:${modelId}`);
       const metaParsed = ModelMetaSchema.safeParse(JSON.parse(await readFile(join(dir, 'model.json'), 'utf8').catch(() => '{}')));
       const meta = metaParsed.success ? metaParsed.data : {};
       const versions: ModelVersionRecord[] = [];
@@ -222,7 +244,11 @@ export function createHubStorage(options: HubStorageOptions): HubStoragePort {
   return {
     root,
     async scan(signal): Promise<HubStorageScan> {
-      return { packages: await scanPackages(signal), models: await scanModels(signal) };
+      const stamps: Record<string, string> = {};
+      const packages = await scanPackages(signal, stamps);
+      const models = await scanModels(signal, stamps);
+      return { packages, models, stamps };
     },
+    stamp: (key) => stampOf(key),
   };
 }

@@ -43,7 +43,7 @@ export const hubCatalogueMachine = setup({
   },
 }).createMachine({
   id: 'hubCatalogue',
-  context: ({ input }) => ({ rescanIntervalMs: input.rescanIntervalMs, scan: { packages: [], models: [] }, scans: 0, rescanPending: false }),
+  context: ({ input }) => ({ rescanIntervalMs: input.rescanIntervalMs, scan: { packages: [], models: [], stamps: {} }, scans: 0, rescanPending: false }),
   initial: 'scanning',
   on: { 'supervisor.shutdown': '.stopped' },
   states: {

@@ -146,6 +146,9 @@ export const packageInstallMachine = setup({
     attempt: 0,
   }),
   initial: 'resolving',
+  // The machine's output is the output of the final state it reached (xstate passes it in the
+  // done-state event).
+  output: ({ event }) => (event as unknown as { output: PackageInstallOutput }).output,
   states: {
     resolving: {
       entry: emit({ type: 'install.phase', phase: 'resolve' }),

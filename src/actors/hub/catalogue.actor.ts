@@ -7,6 +7,7 @@ import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { AbortedError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
+import { ABSENT_STAMP } from '../../kernel/ports/hub-storage.port.js';
 import type { HubStoragePort } from '../../kernel/ports/hub-storage.port.js';
 import type { ChildSpecInput } from '../../kernel/supervision.js';
 import { hubCatalogueMachine } from '../../machines/hub-catalogue.machine.js';
@@ -23,6 +24,12 @@ export interface CatalogueView {
   refresh(signal: AbortSignal): Promise<Catalogue>;
   /** Resolves once the first scan has completed. */
   ready(signal: AbortSignal): Promise<Catalogue>;
+  /**
+   * The catalogue, rescanned first when one of the directories named by `keys` (stamp keys:
+   * `services`, `service:<id>`, `models`, `model:<id>`) changed since the last scan: one `stat`
+   * per key instead of a scan, so a package published a moment ago is served at once.
+   */
+  fresh(keys: readonly string[], signal: AbortSignal): Promise<Catalogue>;
 }
 
 export interface HubCatalogueOptions {
@@ -117,5 +124,12 @@ export function hubCatalogueChild(storage: HubStoragePort, options: HubCatalogue
       };
     },
   };
-  return { spec, view: { current, refresh, ready } };
+  const fresh = async (keys: readonly string[], signal: AbortSignal): Promise<Catalogue> => {
+    const catalogue = current();
+    const now = await Promise.all(keys.map((key) => storage.stamp(key, signal)));
+    const stale = keys.some((key, i) => (catalogue.stamps[key] ?? ABSENT_STAMP) !== now[i]);
+    return stale ? refresh(signal) : catalogue;
+  };
+
+  return { spec, view: { current, refresh, ready, fresh } };
 }

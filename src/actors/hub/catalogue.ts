@@ -24,9 +24,11 @@ export interface Catalogue {
   generation: number;
   services: ReadonlyMap<string, ServiceEntry>;
   models: ReadonlyMap<string, ModelEntry>;
+  /** Directory stamps of the scan it was built from (`HubStorageScan.stamps`). */
+  stamps: Readonly<Record<string, string>>;
 }
 
-export const EMPTY_CATALOGUE: Catalogue = { generation: 0, services: new Map(), models: new Map() };
+export const EMPTY_CATALOGUE: Catalogue = { generation: 0, services: new Map(), models: new Map(), stamps: {} };
 
 export function buildCatalogue(scan: HubStorageScan, generation: number): Catalogue {
   const byService = new Map<string, PackageRecord[]>();
@@ -46,7 +48,7 @@ export function buildCatalogue(scan: HubStorageScan, generation: number): Catalo
     if (model.versions.length === 0) continue;
     models.set(model.modelId, { ...model, versions: [...model.versions].sort((a, b) => compareVersionsDesc(a.version, b.version)) });
   }
-  return { generation, services, models };
+  return { generation, services, models, stamps: scan.stamps };
 }
 
 /** A version of a service; `latest` resolves to `latest_version`. */

@@ -9,7 +9,7 @@ import { downloadPathOf, findPackage } from './catalogue.js';
 import type { CatalogueView } from './catalogue.actor.js';
 import type { StorageAnswer } from '../../kernel/ports/hub-storage.port.js';
 import { MODEL_ID_PATTERN, MODEL_VERSION_PATTERN } from '../../protocol/hub-storage.schema.js';
-import { INVALID_PARAMETER, lookup, MODEL_NOT_FOUND, SERVICE_NOT_FOUND, VERSION_NOT_FOUND } from './hub.routes.js';
+import { freshForModel, freshForService, INVALID_PARAMETER, MODEL_NOT_FOUND, SERVICE_NOT_FOUND, VERSION_NOT_FOUND } from './hub.routes.js';
 
 const INVALID_FILE_PATH = { kind: 'json', status: 400, json: { detail: 'Invalid file path' } } as const;
 const NOT_FOUND = { kind: 'json', status: 404, json: { detail: 'Not Found' } } as const;
@@ -42,8 +42,9 @@ export async function resolveStorageRequest(view: CatalogueView, pathname: strin
     if (id === undefined || file === undefined || !file.endsWith('.zip')) return NOT_FOUND;
     const version = file.slice(0, -'.zip'.length);
     if (!SERVICE_ID_PATTERN.test(id) || !isSemVerOrLatest(version)) return json(INVALID_PARAMETER);
-    const record = await lookup(view, signal, (c) => findPackage(c, id, version));
-    if (!record) return json(view.current().services.has(id) ? VERSION_NOT_FOUND : SERVICE_NOT_FOUND);
+    const catalogue = await freshForService(view, id, signal);
+    const record = findPackage(catalogue, id, version);
+    if (!record) return json(catalogue.services.has(id) ? VERSION_NOT_FOUND : SERVICE_NOT_FOUND);
     if (version === 'latest') return { kind: 'redirect', location: downloadPathOf(id, record.version) };
     return {
       kind: 'file',
@@ -63,7 +64,7 @@ export async function resolveStorageRequest(view: CatalogueView, pathname: strin
     // Each segment was decoded on its own: an encoded `/` inside one shows up here as a separator.
     const filePath = rest.join('/');
     if (!isSafeRelativePath(filePath)) return INVALID_FILE_PATH;
-    const model = await lookup(view, signal, (c) => c.models.get(modelId));
+    const model = (await freshForModel(view, modelId, signal)).models.get(modelId);
     if (!model) return json(MODEL_NOT_FOUND);
     const entry = model.versions.find((v) => v.version === version);
     if (!entry) return json(VERSION_NOT_FOUND);

@@ -47,12 +47,23 @@ export interface ModelRecord {
 export interface HubStorageScan {
   packages: PackageRecord[];
   models: ModelRecord[];
+  /**
+   * Directory stamps taken (before listing) during the scan, by key: `services`, `models`,
+   * `service:<id>`, `model:<id>`. A directory whose stamp differs now has gained, lost or renamed
+   * an entry since the scan.
+   */
+  stamps: Record<string, string>;
 }
+
+/** The stamp of a directory that does not exist. */
+export const ABSENT_STAMP = 'absent';
 
 export interface HubStoragePort {
   /** Absolute storage root; every served file must resolve inside it. */
   readonly root: string;
   scan(signal: AbortSignal): Promise<HubStorageScan>;
+  /** The current stamp of a directory key (see `HubStorageScan.stamps`); one `stat`. */
+  stamp(key: string, signal: AbortSignal): Promise<string>;
 }
 
 /** A storage file the hub streams (PROTOCOL.md §10.4, §10.7). */
