@@ -12,7 +12,10 @@
  * its service.json read and checked (id and version must equal its path, §10.8), and a sidecar
  * written (best effort; a read-only storage keeps it in memory). Between scans the sidecars are
  * remembered by file identity, so a rescan of an unchanged storage only stats files. Dot-files
- * (publishers' temporary files) are ignored.
+ * (publishers' temporary files) are ignored. Directory stamps (mtime + inode, taken before each
+ * listing) let the hub check one directory instead of rescanning; they see entries added, removed
+ * or renamed (how `pkg publish` writes), not files rewritten in place (those wait for the periodic
+ * rescan).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -45,6 +48,9 @@ export interface HubStorageOptions {
 }
 
 const MAX_SERVICE_JSON_BYTES = 1024 * 1024;
+/** A directory modified this recently may change again within the same mtime tick. */
+const RACY_WINDOW_MS = 2_000;
+const UNSETTLED_STAMP = 'unsettled';
 
 async function listDir(dir: string): Promise<string[]> {
   try {
@@ -175,15 +181,27 @@ export function createHubStorage(options: HubStorageOptions): HubStoragePort {
     return stats ? `${stats.mtimeMs}:${stats.ino}` : ABSENT_STAMP;
   }
 
+  /**
+   * The stamp a scan records. File systems keep mtimes at a coarse tick (a jiffy, or a whole second
+   * on some), so a change in the same tick as the scan's stat would leave the stamp equal: like
+   * git's "racy clean" entries, a directory changed within `RACY_WINDOW_MS` of the scan is recorded
+   * as unsettled, which never equals a real stamp, so the next request rescans once more.
+   */
+  async function scanStampOf(key: string): Promise<string> {
+    const stamp = await stampOf(key);
+    const mtimeMs = Number(stamp.split(':')[0]);
+    return Number.isFinite(mtimeMs) && Date.now() - mtimeMs < RACY_WINDOW_MS ? UNSETTLED_STAMP : stamp;
+  }
+
   async function scanPackages(signal: AbortSignal, stamps: Record<string, string>): Promise<PackageRecord[]> {
     const out: PackageRecord[] = [];
     const seen = new Set<string>();
     // Each directory is stamped before it is listed: a change racing with the listing leaves a
     // stamp that differs from the next one, so the next request rescans.
-    stamps.services = await stampOf('services');
+    stamps.services = await scanStampOf('services');
     for (const id of await listDir(join(root, 'services'))) {
       if (!SERVICE_ID_PATTERN.test(id)) continue;
-      stamps[`service:${id}`] = await stampOf(`service:${id}`);
+      stamps[`service:${id}`] = await scanStampOf(`service:${id}`);
       for (const name of await listDir(join(root, 'services', id))) {
         signal.throwIfAborted();
         if (!name.endsWith('.zip')) continue;
@@ -218,12 +236,12 @@ export function createHubStorage(options: HubStorageOptions): HubStoragePort {
 
   async function scanModels(signal: AbortSignal, stamps: Record<string, string>): Promise<ModelRecord[]> {
     const out: ModelRecord[] = [];
-    stamps.models = await stampOf('models');
+    stamps.models = await scanStampOf('models');
     for (const modelId of await listDir(join(root, 'models'))) {
       signal.throwIfAborted();
       const dir = join(root, 'models', modelId);
       if (!MODEL_ID_PATTERN.test(modelId) || !(await statOrUndefined(dir))?.isDirectory()) continue;
-      stamps[`model:${modelId}`] = await stampOf(`model:${modelId}`);
+      stamps[`model:${modelId}`] = await scanStampOf(`model:${modelId}`);
       const metaParsed = ModelMetaSchema.safeParse(JSON.parse(await readFile(join(dir, 'model.json'), 'utf8').catch(() => '{}')));
       const meta = metaParsed.success ? metaParsed.data : {};
       const versions: ModelVersionRecord[] = [];

@@ -4,7 +4,7 @@
  * placed directly (zip + sidecar) to stand for a hub whose files or sidecars are corrupt.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
 import { packServiceDirectory } from '../../../src/adapters/package-pack.adapter.js';
@@ -121,7 +121,9 @@ export async function placePackage(storage: string, id: string, version: string,
   const dir = join(storage, 'services', id);
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${version}.zip`);
-  await writeFile(file, zip);
+  // Renamed into place, as a publisher does (the hub notices renames in a directory at once).
+  await writeFile(join(dir, `.${version}.zip.tmp`), zip);
+  await rename(join(dir, `.${version}.zip.tmp`), file);
   const stats = await stat(file);
   const sha256 = createHash('sha256').update(zip).digest('hex');
   const sidecar: PackageSidecar = {
@@ -133,7 +135,8 @@ export async function placePackage(storage: string, id: string, version: string,
     service: { service_id: id, service_name: id, models: [] },
     ...(options.signature ? { signature: options.signature } : {}),
   };
-  await writeFile(join(dir, `${version}.json`), JSON.stringify(sidecar));
+  await writeFile(join(dir, `.${version}.json.tmp`), JSON.stringify(sidecar));
+  await rename(join(dir, `.${version}.json.tmp`), join(dir, `${version}.json`));
   return { sha256, sizeBytes: stats.size };
 }
 
