@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -67,22 +67,34 @@ function withDeadline(outer: AbortSignal, clock: Clock, ms: number, what: string
   return { signal: AbortSignal.any([outer, controller.signal]), clear: () => clock.clearTimeout(timer) };
 }
 
-/** Hashes and counts the body on its way to the file; reports progress; feeds the stall watchdog. */
-class DownloadMeter extends Transform {
-  fetched = 0;
+/**
+ * Writes the body to the partial file and hashes each chunk once it is on disk: progress reports
+ * only bytes that a restart would find in the file (and never goes backwards).
+ */
+class PartialFileSink extends Writable {
+  written = 0;
 
   constructor(
+    private readonly handle: FileHandle,
     private readonly hash: Hash,
-    private readonly onChunk: (fetched: number) => void,
+    private readonly onWritten: (written: number) => void,
   ) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.fetched += chunk.length;
-    this.onChunk(this.fetched);
-    callback(null, chunk);
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    this.handle.writev(buffers).then(
+      () => {
+        for (const b of buffers) {
+          this.hash.update(b);
+          this.written += b.length;
+        }
+        this.onWritten(this.written);
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
   }
 }
 
@@ -181,12 +193,17 @@ export function createHubClient(options: HubClientOptions): HubClientPort & { re
       } else {
         digest = createHash('sha256');
       }
-      const meter = new DownloadMeter(digest, (fetched) => {
+      const handle = await open(request.file, start > 0 ? 'a' : 'w');
+      const sink = new PartialFileSink(handle, digest, (written) => {
         arm();
-        request.onProgress?.(start + fetched);
+        request.onProgress?.(start + written);
       });
-      await pipeline(res.body, meter, createWriteStream(request.file, { flags: start > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 }), { signal: watched });
-      return { sizeBytes: start + meter.fetched, sha256: digest.digest('hex'), resumedFromBytes: resumedFrom, fetchedBytes: meter.fetched, status: res.statusCode };
+      try {
+        await pipeline(res.body, sink, { signal: watched });
+      } finally {
+        await handle.close();
+      }
+      return { sizeBytes: start + sink.written, sha256: digest.digest('hex'), resumedFromBytes: resumedFrom, fetchedBytes: sink.written, status: res.statusCode };
     } catch (err) {
       if (stall.signal.aborted && !signal.aborted) throw stall.signal.reason as KernelError;
       throw translate(err, signal, what);

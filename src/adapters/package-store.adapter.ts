@@ -169,7 +169,14 @@ export function createPackageStore(options: PackageStoreOptions): PackageStorePo
           }
           await rm(join(dirs.journal, name), { force: true });
         }
-        const partials = (await listDir(dirs.downloads)).filter((n) => n.endsWith('.partial'));
+        const partials: string[] = [];
+        for (const name of await listDir(dirs.downloads)) {
+          // `<id>@<version>-<sha16>.zip.partial`: kept to be resumed, unless that version is
+          // installed already (the node died between moving it into place and removing the zip).
+          const match = /^(.+)@(.+)-[0-9a-f]{16}\.zip\.partial$/.exec(name);
+          if (match && (await isDirectory(join(serviceDir(match[1] ?? ''), match[2] ?? '')))) await rm(join(dirs.downloads, name), { force: true });
+          else if (name.endsWith('.partial')) partials.push(name);
+        }
         return { removedStaging, reverted, partials };
       }),
 
