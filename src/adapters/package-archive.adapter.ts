@@ -3,16 +3,17 @@
  * is written: no absolute paths, no `..`/`.`/empty segments, no backslashes, no symbolic links or
  * other non-regular files, no duplicates, no encryption, no compression ratio above the bound, and
  * the declared sizes must stay under `maxUnpackedBytes`. Extraction then counts the bytes it
- * actually writes: past an entry's declared size or the total bound it aborts. yauzl's own
+ * actually writes: past an entry's declared size or the total bound it aborts. Each file's bytes
+ * are checked once: by sha256 when the in-package checksum lists it, else by CRC-32. yauzl's own
  * name and size checks are turned off (`decodeStrings`/`validateEntrySizes` false) so that every
  * refusal is ours and carries our code, not a library message.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import type { Hash } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
@@ -104,35 +105,50 @@ async function checkedEntries(zip: ZipFile, limits: ArchiveLimits, signal: Abort
   return entries;
 }
 
-/** Counts, hashes and CRCs an entry's bytes on their way to disk; refuses bytes past the bounds. */
-class EntryMeter extends Transform {
+/**
+ * Writes one entry to its file, counting the bytes as they come: past the entry's declared size or
+ * the total budget it fails before writing them. Hashes (sha256 or CRC-32) the bytes it writes.
+ */
+class EntrySink extends Writable {
   written = 0;
   crc = 0;
-  readonly hash = createHash('sha256');
+  readonly hash: Hash | undefined;
 
   constructor(
+    private readonly handle: FileHandle,
     private readonly checked: CheckedEntry,
     private readonly budget: { left: number },
     private readonly onBytes: (n: number) => void,
+    withSha256: boolean,
   ) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
+    this.hash = withSha256 ? createHash('sha256') : undefined;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.written += chunk.length;
-    this.budget.left -= chunk.length;
-    if (this.written > this.checked.entry.uncompressedSize) {
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    const size = buffers.reduce((n, b) => n + b.length, 0);
+    if (this.written + size > this.checked.entry.uncompressedSize) {
       callback(unsafe(this.checked.name, 'more bytes than its declared size'));
       return;
     }
-    if (this.budget.left < 0) {
+    if (this.budget.left - size < 0) {
       callback(unsafe(this.checked.name, 'unpacked bytes past the bound'));
       return;
     }
-    this.hash.update(chunk);
-    this.crc = crc32(chunk, this.crc);
-    this.onBytes(chunk.length);
-    callback(null, chunk);
+    this.written += size;
+    this.budget.left -= size;
+    for (const b of buffers) {
+      if (this.hash) this.hash.update(b);
+      else this.crc = crc32(b, this.crc);
+    }
+    this.handle.writev(buffers).then(
+      () => {
+        this.onBytes(size);
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
   }
 }
 
@@ -145,7 +161,7 @@ function translate(err: unknown, name: string): unknown {
   return invalidArchive(`cannot unpack "${name}": ${err instanceof Error ? err.message : String(err)}`, err);
 }
 
-async function extractEntry(zip: ZipFile, checked: CheckedEntry, destDir: string, budget: { left: number }, onBytes: (n: number) => void, signal: AbortSignal): Promise<ExtractedFile | undefined> {
+async function extractEntry(zip: ZipFile, checked: CheckedEntry, destDir: string, budget: { left: number }, withSha256: boolean, onBytes: (n: number) => void, signal: AbortSignal): Promise<ExtractedFile | undefined> {
   const target = resolve(destDir, ...checked.name.split('/'));
   const rel = relative(destDir, target);
   if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..')) throw unsafe(checked.name, 'resolves outside the destination');
@@ -154,13 +170,17 @@ async function extractEntry(zip: ZipFile, checked: CheckedEntry, destDir: string
     return undefined;
   }
   await mkdir(dirname(target), { recursive: true });
-  const meter = new EntryMeter(checked, budget, onBytes);
-  const source = await zip.openReadStreamPromise(checked.entry);
   // `wx`: an entry never overwrites a file (a second entry of the same name, or a crafted alias).
-  await pipeline(source, meter, createWriteStream(target, { flags: 'wx', mode: checked.mode }), { signal });
-  if (meter.written !== checked.entry.uncompressedSize) throw invalidArchive(`entry "${checked.name}" is truncated`);
-  if (meter.crc >>> 0 !== checked.entry.crc32 >>> 0) throw invalidArchive(`entry "${checked.name}" fails its CRC-32`);
-  return { path: checked.name, sizeBytes: meter.written, sha256: meter.hash.digest('hex') };
+  const handle = await open(target, 'wx', checked.mode);
+  const sink = new EntrySink(handle, checked, budget, onBytes, withSha256);
+  try {
+    await pipeline(await zip.openReadStreamPromise(checked.entry), sink, { signal });
+  } finally {
+    await handle.close();
+  }
+  if (sink.written !== checked.entry.uncompressedSize) throw invalidArchive(`entry "${checked.name}" is truncated`);
+  if (!sink.hash && sink.crc >>> 0 !== checked.entry.crc32 >>> 0) throw invalidArchive(`entry "${checked.name}" fails its CRC-32`);
+  return { path: checked.name, sizeBytes: sink.written, ...(sink.hash ? { sha256: sink.hash.digest('hex') } : {}) };
 }
 
 export function createPackageArchive(): PackageArchivePort {
@@ -179,7 +199,7 @@ export function createPackageArchive(): PackageArchivePort {
       }
     },
 
-    async extract(zipPath, destDir, limits, onProgress, signal): Promise<ExtractedFile[]> {
+    async extract(zipPath, destDir, limits, options, onProgress, signal): Promise<ExtractedFile[]> {
       // Every entry of the central directory is checked before the first byte is written: nothing
       // is written for a zip with one bad entry anywhere in it. With autoClose off, the entries
       // stay readable after the iteration has ended.
@@ -192,7 +212,7 @@ export function createPackageArchive(): PackageArchivePort {
         for (const checked of entries) {
           if (signal.aborted) throw new AbortedError('extraction aborted');
           try {
-            const file = await extractEntry(zip, checked, destDir, budget, (n) => onProgress((written += n)), signal);
+            const file = await extractEntry(zip, checked, destDir, budget, options.sha256Of.has(checked.name), (n) => onProgress((written += n)), signal);
             if (file) files.push(file);
           } catch (err) {
             throw translate(err, checked.name);
@@ -203,6 +223,8 @@ export function createPackageArchive(): PackageArchivePort {
         zip.close();
       }
     },
+
+    readEntry: (zipPath, name, maxBytes) => readZipEntry(zipPath, name, maxBytes),
   };
 }
 

@@ -72,8 +72,8 @@ export function checkPackageManifest(raw: Buffer | undefined, plan: Pick<Install
   if (manifest.version !== plan.version) throw invalidServiceJson(`service.json version "${manifest.version}" is not "${plan.version}"`, { version: manifest.version });
 }
 
-/** The in-package `checksum.sha256` (§10.8) against the hashes of the bytes actually written. */
-export function checkPackageChecksums(raw: Buffer, files: readonly ExtractedFile[]): void {
+/** The in-package `checksum.sha256` (§10.8): `{path: sha256}`, paths normalized (no leading `./`). */
+export function parsePackageChecksums(raw: Buffer): Map<string, string> {
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
@@ -82,13 +82,21 @@ export function checkPackageChecksums(raw: Buffer, files: readonly ExtractedFile
   }
   const parsed = ChecksumFileSchema.safeParse(json);
   if (!parsed.success) throw new KernelError('CHECKSUM_MISMATCH', 'checksum.sha256 is not a {path: sha256} object', { details: { file: 'checksum.sha256' } });
-  const written = new Map(files.map((f) => [f.path, f.sha256]));
-  for (const [listed, expected] of Object.entries(parsed.data)) {
+  const out = new Map<string, string>();
+  for (const [listed, sha256] of Object.entries(parsed.data)) {
     const path = listed.replace(/^\.\//, '');
-    if (path === 'checksum.sha256') continue;
+    if (path !== 'checksum.sha256') out.set(path, sha256);
+  }
+  return out;
+}
+
+/** Every file the checksum lists was written, with that hash. */
+export function checkPackageChecksums(expected: ReadonlyMap<string, string>, files: readonly ExtractedFile[]): void {
+  const written = new Map(files.map((f) => [f.path, f.sha256]));
+  for (const [path, sha256] of expected) {
+    if (!written.has(path)) throw new KernelError('CHECKSUM_MISMATCH', `checksum.sha256 lists "${path}", which the package does not contain`, { details: { path, reason: 'missing' } });
     const actual = written.get(path);
-    if (actual === undefined) throw new KernelError('CHECKSUM_MISMATCH', `checksum.sha256 lists "${path}", which the package does not contain`, { details: { path, reason: 'missing' } });
-    if (actual !== expected) throw new KernelError('CHECKSUM_MISMATCH', `"${path}" does not match checksum.sha256`, { details: { path, expected, actual } });
+    if (actual !== sha256) throw new KernelError('CHECKSUM_MISMATCH', `"${path}" does not match checksum.sha256`, { details: { path, expected: sha256, actual } });
   }
 }
 
@@ -158,12 +166,14 @@ export function installLogic(deps: InstallStepDeps) {
         if (freeBytes < inspection.declaredBytes) {
           throw new KernelError('INSUFFICIENT_DISK', `unpacking needs ${inspection.declaredBytes} bytes free, ${freeBytes} are`, { details: { requiredBytes: inspection.declaredBytes, freeBytes } });
         }
+        // The checksum file is read first, so each listed file is hashed while it is written.
+        const checksumRaw = inspection.files.includes('checksum.sha256') ? await archive.readEntry(download.file, 'checksum.sha256', options.maxChecksumFileBytes, signal) : undefined;
+        const expected = checksumRaw === undefined ? new Map<string, string>() : parsePackageChecksums(checksumRaw);
         const stagingDir = await store.createStaging(plan.serviceId, plan.version, signal);
         try {
-          const files = await archive.extract(download.file, stagingDir, limits, (n) => report('unpack', n, inspection.declaredBytes), signal);
+          const files = await archive.extract(download.file, stagingDir, limits, { sha256Of: new Set(expected.keys()) }, (n) => report('unpack', n, inspection.declaredBytes), signal);
           checkPackageManifest(await store.readStagedFile(stagingDir, 'service.json', options.maxServiceJsonBytes, signal), plan);
-          const checksums = await store.readStagedFile(stagingDir, 'checksum.sha256', options.maxChecksumFileBytes, signal);
-          if (checksums !== undefined) checkPackageChecksums(checksums, files);
+          checkPackageChecksums(expected, files);
           return stagingDir;
         } catch (err) {
           await store.discardStaging(stagingDir, new AbortController().signal).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr, stagingDir }, 'staging directory not removed'));

@@ -25,8 +25,16 @@ export interface ExtractedFile {
   /** Relative path with `/` separators, as in the archive. */
   path: string;
   sizeBytes: number;
-  /** sha256 (hex) of the bytes written. */
-  sha256: string;
+  /** sha256 (hex) of the bytes written, for the paths asked for in `ExtractOptions.sha256Of`. */
+  sha256?: string;
+}
+
+export interface ExtractOptions {
+  /**
+   * Paths whose written bytes are hashed with sha256 (those an in-package `checksum.sha256` lists).
+   * Every other file is checked against its CRC-32 instead: one check per byte, not two.
+   */
+  sha256Of: ReadonlySet<string>;
 }
 
 export interface PackageArchivePort {
@@ -37,5 +45,7 @@ export interface PackageArchivePort {
    * past an entry's declared size or past `maxUnpackedBytes` it aborts with `UNSAFE_ARCHIVE_ENTRY`.
    * `onProgress` receives the bytes written so far.
    */
-  extract(zipPath: string, destDir: string, limits: ArchiveLimits, onProgress: (bytesWritten: number) => void, signal: AbortSignal): Promise<ExtractedFile[]>;
+  extract(zipPath: string, destDir: string, limits: ArchiveLimits, options: ExtractOptions, onProgress: (bytesWritten: number) => void, signal: AbortSignal): Promise<ExtractedFile[]>;
+  /** One file of the archive (e.g. `checksum.sha256`), at most `maxBytes`; undefined when absent. */
+  readEntry(zipPath: string, name: string, maxBytes: number, signal: AbortSignal): Promise<Buffer | undefined>;
 }

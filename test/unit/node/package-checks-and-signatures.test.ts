@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkPackageChecksums, checkPackageManifest } from '../../../src/actors/node/package-install.actor.js';
+import { checkPackageChecksums, checkPackageManifest, parsePackageChecksums } from '../../../src/actors/node/package-install.actor.js';
 import { describeSigningKey, packageKeyId, signPackageDigest, verifyPackageSignature } from '../../../src/protocol/package-signature.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -18,10 +18,13 @@ describe('package checks', () => {
 
   it('the in-package checksum.sha256 is checked against the bytes written', () => {
     const files = [{ path: 'a.js', sizeBytes: 1, sha256: sha('a') }, { path: 'models/m.bin', sizeBytes: 1, sha256: sha('m') }];
-    expect(() => checkPackageChecksums(Buffer.from(JSON.stringify({ 'a.js': sha('a'), './models/m.bin': sha('m') })), files)).not.toThrow();
-    expect(() => checkPackageChecksums(Buffer.from(JSON.stringify({ 'a.js': sha('x') })), files)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH', details: expect.objectContaining({ path: 'a.js' }) }));
-    expect(() => checkPackageChecksums(Buffer.from(JSON.stringify({ 'gone.js': sha('a') })), files)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH', details: { path: 'gone.js', reason: 'missing' } }));
-    expect(() => checkPackageChecksums(Buffer.from('[1]'), files)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }));
+    const listed = (doc: unknown) => parsePackageChecksums(Buffer.from(JSON.stringify(doc)));
+    expect([...listed({ 'a.js': sha('a'), './models/m.bin': sha('m'), 'checksum.sha256': sha('c') }).keys()]).toEqual(['a.js', 'models/m.bin']);
+    expect(() => checkPackageChecksums(listed({ 'a.js': sha('a'), './models/m.bin': sha('m') }), files)).not.toThrow();
+    expect(() => checkPackageChecksums(listed({ 'a.js': sha('x') }), files)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH', details: expect.objectContaining({ path: 'a.js' }) }));
+    expect(() => checkPackageChecksums(listed({ 'gone.js': sha('a') }), files)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH', details: { path: 'gone.js', reason: 'missing' } }));
+    expect(() => parsePackageChecksums(Buffer.from('[1]'))).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }));
+    expect(() => parsePackageChecksums(Buffer.from('{oops'))).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }));
   });
 });
 
