@@ -7,7 +7,6 @@
  * (PROTOCOL.md §10.9 step 9). Operations are also kept as records (bounded) for the control endpoint.
  */
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { z } from 'zod';
 import type { Bus } from '../../kernel/bus.js';
 import { sleep } from '../../kernel/clock.js';
 import type { Clock } from '../../kernel/clock.js';
@@ -22,62 +21,15 @@ import { SERVICE_ID_PATTERN } from '../../protocol/ids.js';
 import type { AvailablePackage, InstalledPackage, PackageOperation, PackageOperationKind, PackagePhase } from '../../protocol/package-control.schema.js';
 import { compareVersionsDesc } from '../../protocol/version-order.js';
 import { installLogic } from './package-install.actor.js';
-import type { InstallStepOptions, PackagePorts, ProgressReporter } from './package-install.actor.js';
+import type { PackagePorts, ProgressReporter } from './package-install.actor.js';
+import { DEFAULT_PACKAGE_MANAGER_OPTIONS, PackageManagerOptionsSchema } from './package-manager.options.js';
+import type { PackageManagerOptions } from './package-manager.options.js';
 
-export interface PackageManagerOptions extends InstallStepOptions {
-  /** Download attempts after the first failed one (retryable errors only). */
-  downloadRetries: number;
-  /** Backoff before the first download retry, in ms. */
-  retryMinMs: number;
-  /** Cap of the download retry backoff, in ms. */
-  retryMaxMs: number;
-  /** Bound for a new version to become ready before it is rolled back, in ms. */
-  activationTimeoutMs: number;
-  /** Operations running or queued at once; more are refused (`TOO_MANY_OPERATIONS`). */
-  maxPendingOperations: number;
-  /** Finished operation records kept for the control endpoint (oldest evicted first). */
-  maxFinishedOperations: number;
-  /** Time `close()` waits for cancelled operations to wind down, in ms. */
-  closeTimeoutMs: number;
-}
+export { DEFAULT_PACKAGE_MANAGER_OPTIONS } from './package-manager.options.js';
+export type { PackageManagerOptions } from './package-manager.options.js';
 
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
-
-export const DEFAULT_PACKAGE_MANAGER_OPTIONS = {
-  hubKeys: {},
-  maxUnpackedBytes: 32 * GiB,
-  maxCompressionRatio: 100,
-  ratioCheckMinBytes: MiB,
-  diskHeadroomFactor: 2,
-  maxServiceJsonBytes: MiB,
-  maxChecksumFileBytes: 16 * MiB,
-  downloadRetries: 5,
-  retryMinMs: 1_000,
-  retryMaxMs: 30_000,
-  activationTimeoutMs: 180_000,
-  maxPendingOperations: 32,
-  maxFinishedOperations: 64,
-  closeTimeoutMs: 10_000,
-} satisfies PackageManagerOptions;
-
-const positive = z.number().int().positive();
-const PackageManagerOptionsSchema = z.object({
-  hubKeys: z.record(z.string().min(1), z.string().refine((k) => Buffer.from(k, 'base64').length === 32, 'must be a raw 32-byte Ed25519 key in base64')),
-  maxUnpackedBytes: positive,
-  maxCompressionRatio: z.number().positive(),
-  ratioCheckMinBytes: z.number().int().nonnegative(),
-  diskHeadroomFactor: z.number().min(1),
-  maxServiceJsonBytes: positive,
-  maxChecksumFileBytes: positive,
-  downloadRetries: z.number().int().nonnegative(),
-  retryMinMs: z.number().int().nonnegative(),
-  retryMaxMs: z.number().int().nonnegative(),
-  activationTimeoutMs: positive,
-  maxPendingOperations: positive,
-  maxFinishedOperations: positive,
-  closeTimeoutMs: z.number().int().nonnegative(),
-});
+/** Smallest progress step published on the bus, in bytes. */
+const PROGRESS_STEP_MIN_BYTES = 1024 * 1024;
 
 export interface PackageManagerDeps {
   ports: PackagePorts;
@@ -153,7 +105,7 @@ export function createPackageManager(deps: PackageManagerDeps, overrides: Partia
       }
       op.bytes_done = Math.max(op.bytes_done, bytesDone);
       op.bytes_total = bytesTotal;
-      const step = Math.max(MiB, bytesTotal / 100);
+      const step = Math.max(PROGRESS_STEP_MIN_BYTES, bytesTotal / 100);
       if (published < 0 || op.bytes_done - published >= step || (op.bytes_done >= bytesTotal && published < bytesTotal)) {
         published = op.bytes_done;
         bus.publish({ type: 'package.progress', serviceId: op.service_id, version: op.version ?? '', phase, bytesDone: op.bytes_done, bytesTotal });
