@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { registerNodeCommand } from './node.command.js';
 import { registerNodeServicesCommand } from './node-services.command.js';
+import { registerHubCommand } from './hub.command.js';
+import { registerPkgCommand } from './pkg.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -12,8 +14,9 @@ export function buildProgram(): Command {
     .version('0.1.0');
   registerNodeCommand(program);
   program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
-  program.command('hub').description('run a model hub (versioned service packages over HTTP)');
   registerNodeServicesCommand(program);
+  registerHubCommand(program);
+  registerPkgCommand(program);
   return program;
 }
 

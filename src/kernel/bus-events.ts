@@ -17,6 +17,7 @@ export type OutboundLinkMessage = Exclude<NodeToSchedulerMessage, { type: 'node_
 
 /** Why the link left a connection (`link.disconnected`). */
 export type LinkDisconnectCause = 'closed' | 'link_dead' | 'rejected' | 'offline' | 'registration_failed' | 'shutdown';
+import type { PackagePhase } from '../protocol/package-control.schema.js';
 
 /** Lifecycle state of a local service process (richer than the wire's ServiceStatus). */
 export type ServiceLifecycleState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed' | 'backoff' | 'error';
@@ -26,7 +27,7 @@ export type BusEvent =
   | { type: 'service.statusChanged'; serviceId: string; serviceType: ServiceType | string; state: ServiceLifecycleState; wireStatus: ServiceStatus; reason?: string }
   | { type: 'package.installed'; serviceId: string; version: string }
   | { type: 'package.uninstalled'; serviceId: string; version: string }
-  | { type: 'package.progress'; serviceId: string; version: string; phase: 'download' | 'verify' | 'unpack' | 'switch' | 'start'; bytesDone: number; bytesTotal: number }
+  | { type: 'package.progress'; serviceId: string; version: string; phase: PackagePhase; bytesDone: number; bytesTotal: number }
   | { type: 'package.failed'; serviceId: string; version: string; code: string; message: string }
   // node: hardware
   | { type: 'hardware.probed'; platform: string; hardware: Hardware }

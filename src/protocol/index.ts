@@ -19,3 +19,7 @@ export * from './service-api.schema.js';
 export * from './hub-api.schema.js';
 export * from './node-files.schema.js';
 export * from './node-control.schema.js';
+export * from './hub-storage.schema.js';
+export * from './package-signature.js';
+export * from './package-control.schema.js';
+export * from './version-order.js';
