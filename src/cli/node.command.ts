@@ -8,7 +8,8 @@ import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import { rejectionHint } from '../actors/node/link.actor.js';
 import { createLogger } from '../kernel/logger.js';
 import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
-import { startNode } from './start-node.js';
+import { createJobsRuntime } from './jobs-runtime.js';
+import { NO_SERVICE_CONTROL, startNode } from './start-node.js';
 
 interface NodeCommandFlags {
   scheduler?: string;
@@ -61,6 +62,9 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
       authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
       logger,
       signals: 'process',
+      // Until the hot-plug services runtime is composed here, the node has no services: every job is
+      // answered MODEL_NOT_AVAILABLE by the acceptance checks (PROTOCOL.md §8.2 check 5).
+      jobs: (node) => createJobsRuntime({ ...node, control: NO_SERVICE_CONTROL, jobs: { maxConcurrentJobs: node.maxConcurrentJobs } }),
     });
   } catch (err) {
     // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.
