@@ -382,7 +382,7 @@ export const jobMachine = jobSetup.createMachine({
           ],
           invoke: {
             id: 'prepareAudio',
-          src: 'prepareAudio',
+            src: 'prepareAudio',
             input: ({ context }) => ({
               audio: context.job.audio,
               format: context.plan.audioFormat ?? 'opus',
@@ -401,7 +401,7 @@ export const jobMachine = jobSetup.createMachine({
           entry: 'countCall',
           invoke: {
             id: 'transcribe',
-          src: 'transcribe',
+            src: 'transcribe',
             input: ({ context }) => ({ service: context.current!.ref, request: asrRequestOf(context) }),
             onDone: [
               { guard: ({ event }) => event.output.text.trim() === '', target: '#job.empty', actions: { type: 'recordAsr', params: ({ event }) => ({ response: event.output }) } },
@@ -415,7 +415,7 @@ export const jobMachine = jobSetup.createMachine({
           entry: 'countCall',
           invoke: {
             id: 'translate',
-          src: 'translate',
+            src: 'translate',
             input: ({ context }) => ({ service: context.current!.ref, request: { src_lang: context.src, tgt_lang: context.tgt, text: context.textAsr ?? '' } }),
             onDone: {
               target: '#job.running.routing',
@@ -432,7 +432,7 @@ export const jobMachine = jobSetup.createMachine({
               entry: 'countCall',
               invoke: {
                 id: 'synthesize',
-          src: 'synthesize',
+                src: 'synthesize',
                 input: ({ context }) => ({ service: context.current!.ref, request: ttsRequestOf(context) }),
                 onDone: { target: 'encoding', actions: assign({ synthesized: ({ event }) => event.output }) },
                 onError: { target: '#job.running.tts.selecting', actions: { type: 'serviceFailed', params: ({ event }) => ({ code: codeOf(event.error) }) } },
@@ -442,7 +442,7 @@ export const jobMachine = jobSetup.createMachine({
             encoding: {
               invoke: {
                 id: 'encodeSpeech',
-          src: 'encodeSpeech',
+                src: 'encodeSpeech',
                 input: ({ context }) => ({ audio: context.synthesized!, format: context.plan.ttsFormat }),
                 onDone: {
                   target: '#job.running.routing',

@@ -45,14 +45,18 @@ export class JobBook {
     return this.utterances.get(key)?.jobId;
   }
 
+  /** Remembers `jobId` from now on (a repeat sighting starts its retention again). */
   recordJob(jobId: string, nowMs: number): void {
     this.prune(nowMs);
+    // Deleted first, so that the Map stays in time order (set() keeps an existing key in place).
+    this.jobIds.delete(jobId);
     this.jobIds.set(jobId, nowMs);
     this.bound(this.jobIds);
   }
 
   recordUtterance(key: string, jobId: string, nowMs: number): void {
     this.prune(nowMs);
+    this.utterances.delete(key);
     this.utterances.set(key, { jobId, atMs: nowMs });
     this.bound(this.utterances);
   }

@@ -135,6 +135,7 @@ export function createJobsActor(options: JobsActorOptions): JobsActor {
     }
     const node = nodeId;
     const receivedAtMs = clock.now();
+    book.prune(receivedAtMs);
     const accepting = (supervisor.getSnapshot() as { value?: unknown }).value === 'running';
     const refusal = accepting
       ? refusalOf(job, { book, runningJobs: running.size, maxConcurrentJobs: settings.maxConcurrentJobs, services: options.registry.list() })
