@@ -63,24 +63,65 @@ export interface JobsRuntime {
   close(): Promise<void>;
 }
 
-/** An audio port that forwards to the pool the `audio` child holds while it runs. */
+/**
+ * An audio port that forwards to the pool the `audio` child holds. While the child is (re)starting
+ * its pool, tasks wait for it — bounded by their own signal, which a job's deadline aborts; once the
+ * child has stopped for good, they fail with AUDIO_POOL_CLOSED.
+ */
 class PooledAudio implements AudioPort {
-  pool: AudioPool | undefined;
+  private pool: AudioPool | undefined;
+  private stopped = false;
+  private readonly waiters = new Set<{ resolve: (pool: AudioPool) => void; reject: (error: unknown) => void }>();
 
-  private current(): AudioPool {
-    if (!this.pool) throw new KernelError(AUDIO_ERROR_CODES.closed, 'the audio pool is not running', { retryable: true });
-    return this.pool;
+  /** The child opened a pool. */
+  open(pool: AudioPool): void {
+    this.pool = pool;
+    this.stopped = false;
+    for (const waiter of this.waiters) waiter.resolve(pool);
+    this.waiters.clear();
   }
 
-  decode: AudioPort['decode'] = async (input, signal) => this.current().decode(input, signal);
-  detectSpeech: AudioPort['detectSpeech'] = async (input, signal) => this.current().detectSpeech(input, signal);
-  prepare: AudioPort['prepare'] = async (input, signal) => this.current().prepare(input, signal);
-  encode: AudioPort['encode'] = async (input, signal) => this.current().encode(input, signal);
-  close = async (): Promise<void> => {
+  /** The child closes its pool: for good (`stopped`) or to be restarted. */
+  async release(stopped: boolean): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
+    this.stopped = stopped;
+    if (stopped) {
+      for (const waiter of this.waiters) waiter.reject(new KernelError(AUDIO_ERROR_CODES.closed, 'the audio pool stopped'));
+      this.waiters.clear();
+    }
     await pool?.close();
-  };
+  }
+
+  private current(signal: AbortSignal): Promise<AudioPool> {
+    if (this.pool) return Promise.resolve(this.pool);
+    if (this.stopped) return Promise.reject(new KernelError(AUDIO_ERROR_CODES.closed, 'the audio pool stopped'));
+    return new Promise<AudioPool>((resolve, reject) => {
+      const waiter = {
+        resolve: (pool: AudioPool) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(pool);
+        },
+        reject,
+      };
+      const onAbort = () => {
+        this.waiters.delete(waiter);
+        reject(new AbortedError('aborted while waiting for the audio pool', { cause: signal.reason }));
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  decode: AudioPort['decode'] = async (input, signal) => (await this.current(signal)).decode(input, signal);
+  detectSpeech: AudioPort['detectSpeech'] = async (input, signal) => (await this.current(signal)).detectSpeech(input, signal);
+  prepare: AudioPort['prepare'] = async (input, signal) => (await this.current(signal)).prepare(input, signal);
+  encode: AudioPort['encode'] = async (input, signal) => (await this.current(signal)).encode(input, signal);
+  close = (): Promise<void> => this.release(true);
 }
 
 function audioChild(audio: PooledAudio, options: JobsRuntimeOptions): ChildSpecInput {
@@ -96,9 +137,10 @@ function audioChild(audio: PooledAudio, options: JobsRuntimeOptions): ChildSpecI
           await pool.close();
           throw new AbortedError('node stopped while the audio workers were starting');
         }
-        audio.pool = pool;
+        audio.open(pool);
         log.info({ threads: pool.threads }, 'audio workers ready');
-        return { close: () => audio.close() };
+        // A close by the server machine is a stop (the supervisor restarts a child that failed, not one it stops).
+        return { close: () => audio.release(true) };
       }),
     },
   });

@@ -15,7 +15,7 @@ export type StageName = 'asr' | 'nmt' | 'tts';
 /** What a stage's service must support (PROTOCOL.md §8.4: its type and the job's languages). */
 export type ServiceNeed =
   /** `lang` may be `auto` (two-way sessions): any ASR service that knows one of `anyOf` (any at all when empty). */
-  | { stage: 'asr'; lang: string; anyOf: string[] }
+  | { stage: 'asr'; lang: string; anyOf: readonly string[] }
   | { stage: 'nmt'; src: string; tgt: string }
   | { stage: 'tts'; lang: string };
 
