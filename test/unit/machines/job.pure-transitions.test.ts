@@ -92,12 +92,12 @@ describe('job machine: pure transitions', () => {
 
   it('startable → starting under the service startup bound; a failed start excludes it', () => {
     const [start] = initialTransition(jobMachine, input());
-    let [s] = step(start, done('prepareAudio', { speech: true, pcm16Base64: 'AAAA', durationMs: 1 }));
-    let actions;
-    [s, actions] = step(s, done('findService', { kind: 'startable', serviceId: 'asr-cold', startupTimeoutMs: 8_000 }));
+    const [prepared] = step(start, done('prepareAudio', { speech: true, pcm16Base64: 'AAAA', durationMs: 1 }));
+    let [s, actions] = step(prepared, done('findService', { kind: 'startable', serviceId: 'asr-cold', startupTimeoutMs: 8_000 }));
     expect(s.value).toEqual({ running: { asr: 'starting' } });
     expect(actions.filter((a) => a.type === 'xstate.raise').map((a) => (a.params as { delay: number }).delay)).toEqual([8_000]);
-    [s] = step(s, failed('startService', new KernelError('SERVICE_START_TIMEOUT', 'never healthy')));
+    [s, actions] = step(s, failed('startService', new KernelError('SERVICE_START_TIMEOUT', 'never healthy')));
+    expect(actions.map((a) => a.type)).not.toContain('xstate.emit');
     expect(s.value).toEqual({ running: { asr: 'selecting' } });
     expect(s.context).toMatchObject({ tried: ['asr-cold'], calls: 0 });
   });
