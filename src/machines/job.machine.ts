@@ -29,7 +29,7 @@ import type { SpeechServiceRef, TranslateSuccess } from '../kernel/ports/speech.
 import { isBase64 } from '../protocol/base64.js';
 import type { JobAssign, JobError, JobExtra } from '../protocol/node-jobs.schema.js';
 import type { AsrUtteranceRequest, AsrUtteranceResponse, TranslateRequest, TtsRequest } from '../protocol/service-api.schema.js';
-import { JOB_ERROR_CODES, jobAckOf, jobResultOf, jobStartedOf, modelNotAvailable, NO_STAGE_TIME, processingError, stageFailedError } from './job-messages.js';
+import { jobAckOf, jobResultOf, jobStartedOf, modelNotAvailable, NO_STAGE_TIME, processingError, stageFailedError } from './job-messages.js';
 import type { StageTimingsMs, UnavailableDetails } from './job-messages.js';
 import { languagesAfterAsr, needOf, planJob, voiceFor, wantsTranslation } from './job-plan.js';
 import type { JobPlan, ServiceNeed, StageName } from './job-plan.js';
@@ -475,4 +475,3 @@ export const jobMachine = jobSetup.createMachine({
   output: ({ context }) => ({ status: context.status ?? 'failed', ...(context.error ? { code: context.error.code } : {}) }),
 });
 
-export { JOB_ERROR_CODES };
