@@ -41,7 +41,9 @@ export interface JobsRuntimeOptions {
   logger: Logger;
   registry: ServiceRegistryPort;
   control: ServiceControlPort;
-  /** Job settings (`maxConcurrentJobs` must equal the node's `max_concurrent_jobs`). */
+  /** The node's `max_concurrent_jobs` (§2.2); wins over `jobs.maxConcurrentJobs`. Default 4. */
+  maxConcurrentJobs?: number;
+  /** Other job settings (timeouts, deadline, dedupe retention). */
   jobs?: Partial<JobsOptions>;
   /** Options of the real audio pool (ignored when `audio` is given). */
   audioPool?: Partial<AudioPoolOptions>;
@@ -159,7 +161,7 @@ function audioChild(audio: PooledAudio, options: JobsRuntimeOptions): ChildSpecI
 }
 
 export function createJobsRuntime(options: JobsRuntimeOptions): JobsRuntime {
-  const settings = resolveJobsOptions(options.jobs);
+  const settings = resolveJobsOptions({ ...options.jobs, ...(options.maxConcurrentJobs !== undefined ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}) });
   const pooled = options.audio ? undefined : new PooledAudio();
   const speech = options.speech ?? createSpeechHttpAdapter(options.speechHttp ?? {}, { logger: options.logger });
   const jobs = createJobsActor({

@@ -188,7 +188,12 @@ export function createJobsActor(options: JobsActorOptions): JobsActor {
               bus.subscribe('link.jobAssigned', (event: BusEventOf<'link.jobAssigned'>) => onAssign(supervisor, event.message)),
               bus.subscribe('link.jobCancelled', (event: BusEventOf<'link.jobCancelled'>) => onCancel(event.message)),
             ];
-            return () => unsubscribe.forEach((u) => u());
+            return () => {
+              unsubscribe.forEach((u) => u());
+              // This incarnation is gone, and its jobs with it: after a normal stop they have all ended;
+              // after a failure XState stopped them without their own detach running.
+              running.clear();
+            };
           },
         },
       ),

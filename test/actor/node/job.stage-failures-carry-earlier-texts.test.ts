@@ -5,7 +5,7 @@
  * that cannot be encoded is that service's failed call.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpError, refuse } from '../../fakes/speech.fake.js';
+import { answer, httpError, refuse } from '../../fakes/speech.fake.js';
 import { DEFAULT_TRANSCRIPT, DEFAULT_TRANSLATION } from '../../fakes/speech.fake.js';
 import { jobAssign, STANDARD_SERVICES, startJobsHarness } from '../../support/jobs-harness.js';
 import type { JobsHarness } from '../../support/jobs-harness.js';
@@ -88,5 +88,21 @@ describe('job: a stage whose every call failed', () => {
     const other = jobAssign();
     await h.assign(other);
     expect(h.resultsFor(other.job_id)[0]).toMatchObject({ success: false, text_translated: DEFAULT_TRANSLATION, error: { code: 'PROCESSING_ERROR', details: { reason: 'audio', code: 'AUDIO_WORKER_FAILED' } } });
+  });
+
+  it('a defect inside a job (an answer that breaks the machine) still sends one PROCESSING_ERROR and frees the slot', async () => {
+    h = await startJobsHarness();
+    // The real adapter parses answers with the API schema; a fake can send what it never would.
+    h.speech.script('asr-1', answer({ language: 'en' }));
+    const job = jobAssign();
+    await h.assign(job);
+    expect(h.resultsFor(job.job_id)).toEqual([expect.objectContaining({ success: false, error: expect.objectContaining({ code: 'PROCESSING_ERROR', details: { reason: 'internal' } }) })]);
+    expect(h.runtime.runningJobs()).toBe(0);
+    expect(h.of('job.finished')).toEqual([expect.objectContaining({ jobId: job.job_id, success: false, code: 'PROCESSING_ERROR' })]);
+    expect(h.errors).toEqual([]);
+    const next = jobAssign();
+    h.speech.script('asr-1', answer({ text: 'fine again' }));
+    await h.assign(next);
+    expect(h.resultsFor(next.job_id)[0]).toMatchObject({ success: true, text_asr: 'fine again' });
   });
 });

@@ -45,6 +45,7 @@ let system: SystemHandle;
 /** Calls into the speech port, by service id, and a hook run when one starts. */
 const speechCalls: { op: string; serviceId: string }[] = [];
 let onTranscribe: ((serviceId: string) => void) | undefined;
+const finished: string[] = [];
 
 function observed(inner: SpeechPort): SpeechPort {
   return {
@@ -96,7 +97,19 @@ beforeAll(async () => {
     audioPool: { maxThreads: 1 },
     speech: observed(createSpeechHttpAdapter({}, { logger })),
   });
-  system = bootSystem({ root: { id: 'node', strategy: 'one_for_one', children: runtime.children }, clock: systemClock, logger });
+  system = bootSystem({
+    root: { id: 'node', strategy: 'one_for_one', children: runtime.children },
+    clock: systemClock,
+    logger,
+    // Which of the runtime's children reach their final state, in order (the stop order).
+    inspectors: [
+      (event) => {
+        if (event.type !== '@xstate.snapshot' || (event.snapshot as { status?: string }).status !== 'done') return;
+        const id = (event.actorRef as { id?: string }).id;
+        if ((id === 'audio' || id === 'jobs') && !finished.includes(id)) finished.push(id);
+      },
+    ],
+  });
   bus.publish({ type: 'link.registered', nodeId: NODE_ID });
 }, ENGINE_TEST_TIMEOUT_MS);
 
@@ -210,5 +223,12 @@ describe('jobs against the real reference services', { timeout: ENGINE_TEST_TIME
     expect(await processes.get(killed!)!.exited).toMatchObject({ signal: 'SIGKILL' });
     // As the services runtime would announce it; the node drops the connections it kept.
     registry.setState(killed!, 'failed', 'killed');
+  });
+
+  it('the node stops its jobs first, then the audio pool', async () => {
+    expect(runtime.children.map((c) => c.id)).toEqual(['audio', 'jobs']);
+    expect(finished).toEqual([]);
+    await expect(system.stop()).resolves.toEqual({ reason: 'shutdown' });
+    expect(finished).toEqual(['jobs', 'audio']);
   });
 });

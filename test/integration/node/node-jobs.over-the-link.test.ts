@@ -30,7 +30,8 @@ async function setup() {
   const n = await startTestNode(scheduler.url, {
     maxConcurrentJobs: 2,
     jobs: (node) => {
-      runtime = createJobsRuntime({ ...node, control: new FakeServiceControl(node.registry as FakeServiceRegistry, node.clock), audio, speech, jobs: { maxConcurrentJobs: node.maxConcurrentJobs } });
+      // `node` carries the node's max_concurrent_jobs (2 here), which the runtime takes as its bound.
+      runtime = createJobsRuntime({ ...node, control: new FakeServiceControl(node.registry as FakeServiceRegistry, node.clock), audio, speech });
       return runtime;
     },
   });
