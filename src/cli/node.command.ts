@@ -9,7 +9,7 @@ import { rejectionHint } from '../actors/node/link.actor.js';
 import { createLogger } from '../kernel/logger.js';
 import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
 import { createJobsRuntime } from './jobs-runtime.js';
-import { NO_SERVICE_CONTROL, startNode } from './start-node.js';
+import { startNode } from './start-node.js';
 
 interface NodeCommandFlags {
   scheduler?: string;
@@ -64,7 +64,7 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
       signals: 'process',
       // Until the hot-plug services runtime is composed here, the node has no services: every job is
       // answered MODEL_NOT_AVAILABLE by the acceptance checks (PROTOCOL.md §8.2 check 5).
-      jobs: (node) => createJobsRuntime({ ...node, control: NO_SERVICE_CONTROL }),
+      jobs: (node) => createJobsRuntime(node),
     });
   } catch (err) {
     // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.

@@ -17,7 +17,8 @@
  *   registry with no services); changes are announced on `bus` as `service.statusChanged`.
  * - `services.children`: extra supervisor children, started after `heartbeat` and stopped before it.
  * - `services.routes`: extra routes of the control endpoint.
- * - `jobs`: called once with the node's bus, clock, logger, registry and `maxConcurrentJobs`; its
+ * - `services.control`: the ServiceControlPort jobs use for on-demand starts (default: none can start).
+ * - `jobs`: called once with the node's bus, clock, logger, registry, control and `maxConcurrentJobs`; its
  *   children start after the services' (so jobs stop before the services they call), its
  *   `runningJobs` feeds heartbeats and `/status`, and its `close()` runs after the tree has stopped.
  * - `bus`: pass one to publish into (and subscribe to) the node's bus from outside; `runningJobs`
@@ -60,6 +61,8 @@ import type { NodeSettingsInput } from './node-options.js';
 /** What other node features plug in (see the module comment). */
 export interface NodeServicesExtension {
   registry: ServiceRegistryPort;
+  /** Starting and stopping services (on-demand starts of jobs). Default: NO_SERVICE_CONTROL. */
+  control?: ServiceControlPort;
   children?: ChildSpecInput[];
   routes?: HttpRoute[];
 }
@@ -70,6 +73,7 @@ export interface NodeJobsContext {
   clock: Clock;
   logger: Logger;
   registry: ServiceRegistryPort;
+  control: ServiceControlPort;
   /** The node's `max_concurrent_jobs` (§2.2), the bound of its acceptance check (§8.2 check 4). */
   maxConcurrentJobs: number;
 }
@@ -130,7 +134,8 @@ export function startNode(options: StartNodeOptions): NodeHandle {
   const logger = (options.logger ?? silentLogger()).child({ role: 'node' });
   const bus = options.bus ?? createBus({ logger });
   const registry = options.services?.registry ?? EMPTY_SERVICE_REGISTRY;
-  const jobs = options.jobs?.({ bus, clock, logger, registry, maxConcurrentJobs: settings.maxConcurrentJobs });
+  const control = options.services?.control ?? NO_SERVICE_CONTROL;
+  const jobs = options.jobs?.({ bus, clock, logger, registry, control, maxConcurrentJobs: settings.maxConcurrentJobs });
   const runningJobs = options.runningJobs ?? (jobs ? () => jobs.runningJobs() : () => 0);
   const epoch = newUuid();
 

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJobsRuntime } from '../../../src/cli/jobs-runtime.js';
 import type { JobsRuntime } from '../../../src/cli/jobs-runtime.js';
+import { NO_SERVICE_CONTROL } from '../../../src/cli/start-node.js';
 import { parseNodeToScheduler } from '../../../src/protocol/node-link.schema.js';
 import { FakeAudio } from '../../fakes/audio.fake.js';
 import { FakeServiceControl } from '../../fakes/service-control.fake.js';
@@ -32,6 +33,7 @@ async function setup() {
     jobs: (node) => {
       // `node` carries the node's max_concurrent_jobs (2 here), which the runtime takes as its bound.
       runtime = createJobsRuntime({ ...node, control: new FakeServiceControl(node.registry as FakeServiceRegistry, node.clock), audio, speech });
+      expect(node.control).toBe(NO_SERVICE_CONTROL);
       return runtime;
     },
   });
