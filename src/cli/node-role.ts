@@ -1,13 +1,15 @@
 /**
  * The whole node role: `startNode` (link, heartbeats, control endpoint) with the node's features
- * plugged into its extension points — today the hot-plug services runtime (discovery of
+ * plugged into its extension points: the hot-plug services runtime (discovery of
  * `<data-dir>/services/<id>/<version>/` and any extra service directories, one supervised actor per
- * service process, the control API). The CLI and embedding hosts start a node through this.
+ * service process, the control API) and the jobs runtime (audio workers, one pipeline actor per
+ * `job_assign`). The CLI and embedding hosts start a node through this.
  */
 import { createBus } from '../kernel/bus.js';
 import type { SystemExit } from '../kernel/system.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { ServicesOptions } from '../actors/node/services.options.js';
+import { createJobsRuntime } from './jobs-runtime.js';
 import { createServicesRuntime } from './node-services.runtime.js';
 import type { ServicesRuntime } from './node-services.runtime.js';
 import { resolveNodeSettings } from './node-options.js';
@@ -19,6 +21,8 @@ export interface NodeRoleOptions extends Omit<StartNodeOptions, 'services'> {
   extraServiceDirs?: string[];
   /** Hot-plug tuning (probe interval, restart intensity and backoff, stop timeout, port overrides…). */
   services?: Partial<Omit<ServicesOptions, 'dataDir' | 'extraServiceDirs'>>;
+  /** The jobs extension; default: the real jobs runtime (audio pool, speech over HTTP). */
+  jobs?: StartNodeOptions['jobs'];
 }
 
 export interface NodeRoleHandle extends NodeHandle {
@@ -40,7 +44,12 @@ export async function startNodeRole(options: NodeRoleOptions): Promise<NodeRoleH
   });
   let node: NodeHandle;
   try {
-    node = startNode({ ...options, bus, services: { registry: services.registry, children: services.children, routes: services.routes } });
+    node = startNode({
+      ...options,
+      bus,
+      services: { registry: services.registry, control: services.control, children: services.children, routes: services.routes },
+      jobs: options.jobs ?? ((context) => createJobsRuntime(context)),
+    });
   } catch (err) {
     await services.close();
     throw err;

@@ -64,6 +64,8 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
       extraServiceDirs: flags.serviceDir ?? [],
       logger,
       signals: 'process',
+      // Until the hot-plug services runtime is composed here, the node has no services: every job is
+      // answered MODEL_NOT_AVAILABLE by the acceptance checks (PROTOCOL.md §8.2 check 5).
     });
   } catch (err) {
     // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.

@@ -7,7 +7,8 @@
  * ├─ hardware   probe at start; samples for heartbeats
  * ├─ link       systemId `link`: ws client, registration, reconnect with backoff
  * ├─ heartbeat  systemId `heartbeat`: interval, ack, debounced changes
- * ├─ …          `services.children` (hot-plug services supervisor, later jobs)
+ * ├─ …          `services.children` (hot-plug services supervisor)
+ * ├─ …          `jobs(…).children` (audio workers, jobs supervisor: src/cli/jobs-runtime.ts)
  * └─ http       loopback control endpoint: /health, /status, /metrics, POST /api/v1/link/retry, `services.routes`
  * ```
  *
@@ -16,6 +17,10 @@
  *   registry with no services); changes are announced on `bus` as `service.statusChanged`.
  * - `services.children`: extra supervisor children, started after `heartbeat` and stopped before it.
  * - `services.routes`: extra routes of the control endpoint.
+ * - `services.control`: the ServiceControlPort jobs use for on-demand starts (default: none can start).
+ * - `jobs`: called once with the node's bus, clock, logger, registry, control and `maxConcurrentJobs`; its
+ *   children start after the services' (so jobs stop before the services they call), its
+ *   `runningJobs` feeds heartbeats and `/status`, and its `close()` runs after the tree has stopped.
  * - `bus`: pass one to publish into (and subscribe to) the node's bus from outside; `runningJobs`
  *   feeds `resource_usage.running_jobs`.
  * Sending to the scheduler: publish `{ type: 'link.send', message }` on the bus. It is sent while
@@ -37,14 +42,14 @@ import { createBus } from '../kernel/bus.js';
 import type { Bus } from '../kernel/bus.js';
 import type { Clock } from '../kernel/clock.js';
 import { systemClock } from '../kernel/clock.js';
-import { AbortedError } from '../kernel/errors.js';
+import { AbortedError, KernelError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { HardwarePort } from '../kernel/ports/hardware.port.js';
 import type { HttpRoute } from '../kernel/ports/http.port.js';
 import type { NodeIdentityStore } from '../kernel/ports/node-identity.port.js';
 import type { SchedulerLinkPort } from '../kernel/ports/scheduler-link.port.js';
-import type { ServiceRegistryPort } from '../kernel/ports/service-registry.port.js';
+import type { ServiceControlPort, ServiceRegistryPort } from '../kernel/ports/service-registry.port.js';
 import type { ChildSpecInput } from '../kernel/supervisor.js';
 import { bootSystem } from '../kernel/system.js';
 import type { InspectionObserver, SystemExit } from '../kernel/system.js';
@@ -56,13 +61,34 @@ import type { NodeSettingsInput } from './node-options.js';
 /** What other node features plug in (see the module comment). */
 export interface NodeServicesExtension {
   registry: ServiceRegistryPort;
+  /** Starting and stopping services (on-demand starts of jobs). Default: NO_SERVICE_CONTROL. */
+  control?: ServiceControlPort;
   children?: ChildSpecInput[];
   routes?: HttpRoute[];
 }
 
+/** What the `jobs` extension gets from the node. */
+export interface NodeJobsContext {
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  registry: ServiceRegistryPort;
+  control: ServiceControlPort;
+  /** The node's `max_concurrent_jobs` (§2.2), the bound of its acceptance check (§8.2 check 4). */
+  maxConcurrentJobs: number;
+}
+
+/** Job processing plugged into the node (see the module comment; `createJobsRuntime` builds one). */
+export interface NodeJobsExtension {
+  children: ChildSpecInput[];
+  runningJobs(): number;
+  close?(): Promise<void>;
+}
+
 export interface StartNodeOptions extends NodeSettingsInput {
   services?: NodeServicesExtension;
-  /** Jobs being processed now (`resource_usage.running_jobs`). Default: none. */
+  jobs?: (node: NodeJobsContext) => NodeJobsExtension;
+  /** Jobs being processed now (`resource_usage.running_jobs`). Default: the `jobs` extension's count, else none. */
   runningJobs?: () => number;
   bus?: Bus;
   clock?: Clock;
@@ -94,13 +120,23 @@ export interface NodeHandle {
 /** A registry with no services: a node that only registers and reports its hardware. */
 export const EMPTY_SERVICE_REGISTRY: ServiceRegistryPort = { list: () => [], get: () => undefined };
 
+/** The control side of EMPTY_SERVICE_REGISTRY: there is nothing to start or stop. */
+export const NO_SERVICE_CONTROL: ServiceControlPort = (() => {
+  const refuse = async (id: string): Promise<never> => {
+    throw new KernelError('SERVICE_NOT_INSTALLED', `service ${id} is not installed on this node`, { details: { serviceId: id } });
+  };
+  return { start: refuse, stop: refuse, restart: refuse, setEnabled: refuse, ensureRunning: refuse };
+})();
+
 export function startNode(options: StartNodeOptions): NodeHandle {
   const settings = resolveNodeSettings(options);
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? silentLogger()).child({ role: 'node' });
   const bus = options.bus ?? createBus({ logger });
   const registry = options.services?.registry ?? EMPTY_SERVICE_REGISTRY;
-  const runningJobs = options.runningJobs ?? (() => 0);
+  const control = options.services?.control ?? NO_SERVICE_CONTROL;
+  const jobs = options.jobs?.({ bus, clock, logger, registry, control, maxConcurrentJobs: settings.maxConcurrentJobs });
+  const runningJobs = options.runningJobs ?? (jobs ? () => jobs.runningJobs() : () => 0);
   const epoch = newUuid();
 
   const hardware = createHardwareMonitor({ port: options.hardware ?? createHardwareAdapter({ logger }), bus, clock, logger, sampleTimeoutMs: settings.sampleTimeoutMs });
@@ -175,6 +211,7 @@ export function startNode(options: StartNodeOptions): NodeHandle {
         link.childSpec(),
         heartbeat.childSpec(),
         ...(options.services?.children ?? []),
+        ...(jobs?.children ?? []),
         { id: 'http', logic: http, restart: 'permanent', maxRestarts: 2, shutdownMs: 10_000 },
       ],
     },
@@ -182,7 +219,7 @@ export function startNode(options: StartNodeOptions): NodeHandle {
 
   const done = system.done.then(async (exit) => {
     rejectReady(lastOpenError ?? new AbortedError(`node stopped before its endpoint listened (${exit.reason})`));
-    await Promise.all([link.flush(), heartbeat.flush()]);
+    await Promise.all([link.flush(), heartbeat.flush(), jobs?.close?.()]);
     heartbeat.dispose();
     status.dispose();
     metrics.dispose();

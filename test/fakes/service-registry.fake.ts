@@ -20,7 +20,17 @@ export interface FakeServiceInput {
   lastError?: string;
   memMb?: number;
   warmupMs?: number;
+  /** Default true. */
+  enabled?: boolean;
+  /** Default `/tts`. */
+  ttsEndpoint?: ServiceSnapshot['ttsEndpoint'];
+  /** Default 60 000. */
+  startupTimeoutMs?: number;
+  /** Address while running. Default `http://127.0.0.1:5999`. */
+  baseUrl?: string;
 }
+
+const DEFAULT_FAKE_BASE_URL = 'http://127.0.0.1:5999';
 
 export function fakeService(input: FakeServiceInput): ServiceSnapshot {
   return {
@@ -29,15 +39,15 @@ export function fakeService(input: FakeServiceInput): ServiceSnapshot {
     device: input.device ?? 'gpu',
     dir: `/srv/services/${input.id}`,
     state: input.state,
-    enabled: true,
+    enabled: input.enabled ?? true,
     languages: normalizeServiceLanguages(input.type, input.languages),
-    ttsEndpoint: '/tts',
-    startupTimeoutMs: 60_000,
+    ttsEndpoint: input.ttsEndpoint ?? '/tts',
+    startupTimeoutMs: input.startupTimeoutMs ?? 60_000,
     ...(input.version !== undefined ? { version: input.version } : {}),
     ...(input.lastError !== undefined ? { lastError: input.lastError } : {}),
     ...(input.memMb !== undefined ? { memMb: input.memMb } : {}),
     ...(input.warmupMs !== undefined ? { warmupMs: input.warmupMs } : {}),
-    ...(input.state === 'running' ? { baseUrl: 'http://127.0.0.1:5999' } : {}),
+    ...(input.state === 'running' ? { baseUrl: input.baseUrl ?? DEFAULT_FAKE_BASE_URL } : {}),
   };
 }
 
@@ -65,12 +75,14 @@ export class FakeServiceRegistry implements ServiceRegistryPort {
     this.announce(snapshot);
   }
 
-  /** Moves a service to another lifecycle state and announces it. */
-  setState(id: string, state: ServiceLifecycleState, lastError?: string): void {
+  /** Moves a service to another lifecycle state and announces it; a running one keeps (or gets) an address, others lose it. */
+  setState(id: string, state: ServiceLifecycleState, lastError?: string, baseUrl?: string): void {
     const index = this.services.findIndex((s) => s.id === id);
     const current = this.services[index];
     if (!current) throw new Error(`no service ${id}`);
-    const next: ServiceSnapshot = { ...current, state, ...(lastError !== undefined ? { lastError } : {}) };
+    const { baseUrl: previousUrl, ...rest } = current;
+    const address = state === 'running' ? (baseUrl ?? previousUrl ?? DEFAULT_FAKE_BASE_URL) : state === 'starting' ? (baseUrl ?? previousUrl) : undefined;
+    const next: ServiceSnapshot = { ...rest, state, ...(address !== undefined ? { baseUrl: address } : {}), ...(lastError !== undefined ? { lastError } : {}) };
     this.services[index] = next;
     this.announce(next);
   }

@@ -1,0 +1,110 @@
+/**
+ * The job machine wired to the node's ports: the audio workers (decode + VAD, encode), the service
+ * registry (which service to call), the service control (on-demand start) and the speech services.
+ * One logic per job, so that every log line carries the job's ids. Transcripts and translations are
+ * logged only at debug, under `pii` (STYLE.md §11).
+ */
+import { fromPromise } from 'xstate';
+import { KernelError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { AudioPort, SynthesizedAudio } from '../../kernel/ports/audio.port.js';
+import type { ServiceControlPort, ServiceRegistryPort } from '../../kernel/ports/service-registry.port.js';
+import type { SpeechPort, SpeechServiceRef, TranslateSuccess } from '../../kernel/ports/speech.port.js';
+import { jobMachine } from '../../machines/job.machine.js';
+import type {
+  CallInput,
+  ChosenService,
+  EncodedTts,
+  EncodeSpeechInput,
+  FindServiceInput,
+  PrepareAudioInput,
+  PreparedUtterance,
+  ServiceChoice,
+  StartServiceInput,
+} from '../../machines/job.machine.js';
+import { decodeBase64, encodeBase64 } from '../../protocol/base64.js';
+import type { JobAssign } from '../../protocol/node-jobs.schema.js';
+import type { AsrUtteranceRequest, AsrUtteranceResponse, TranslateRequest, TtsRequest } from '../../protocol/service-api.schema.js';
+import { chooseService, chosenServiceOf } from './service-choice.js';
+
+/** Calls in flight per service, over every job of the node: the load that `findService` balances. */
+export class ServiceLoad {
+  private readonly counts = new Map<string, number>();
+
+  count = (serviceId: string): number => this.counts.get(serviceId) ?? 0;
+
+  async track<T>(serviceId: string, call: () => Promise<T>): Promise<T> {
+    this.counts.set(serviceId, this.count(serviceId) + 1);
+    try {
+      return await call();
+    } finally {
+      const left = this.count(serviceId) - 1;
+      if (left > 0) this.counts.set(serviceId, left);
+      else this.counts.delete(serviceId);
+    }
+  }
+}
+
+export interface JobPorts {
+  registry: ServiceRegistryPort;
+  control: ServiceControlPort;
+  audio: AudioPort;
+  speech: SpeechPort;
+  load: ServiceLoad;
+  logger: Logger;
+}
+
+/** The job machine for `job`, with its actors provided. */
+export function jobLogicFor(job: JobAssign, ports: JobPorts) {
+  const log = ports.logger.child({ actor: `job:${job.job_id}`, jobId: job.job_id, attemptId: job.attempt_id, sessionId: job.session_id, traceId: job.trace_id });
+  const call = <T>(op: string, service: SpeechServiceRef, run: () => Promise<T>): Promise<T> =>
+    ports.load.track(service.id, run).catch((err: unknown) => {
+      log.warn({ err, serviceId: service.id, op }, 'service call failed');
+      throw err;
+    });
+
+  return jobMachine.provide({
+    actors: {
+      prepareAudio: fromPromise<PreparedUtterance, PrepareAudioInput>(async ({ input, signal }) => {
+        const bytes = decodeBase64(input.audio);
+        if (bytes === undefined) throw new KernelError('INVALID_AUDIO_BASE64', 'job_assign.audio is not valid base64');
+        const prepared = await ports.audio.prepare({ bytes, format: input.format, sampleRate: input.sampleRate, ...(input.paddingMs !== undefined ? { paddingMs: input.paddingMs } : {}) }, signal);
+        log.debug({ speech: prepared.speech, durationMs: prepared.durationMs, inputDurationMs: prepared.inputDurationMs }, 'utterance prepared');
+        // pcm16 little-endian is the in-memory layout of Int16Array on every platform Node runs on.
+        const pcm = new Uint8Array(prepared.pcm.buffer, prepared.pcm.byteOffset, prepared.pcm.byteLength);
+        return { speech: prepared.speech, pcm16Base64: encodeBase64(pcm), durationMs: prepared.durationMs };
+      }),
+      findService: fromPromise<ServiceChoice, FindServiceInput>(async ({ input }) => {
+        const choice = chooseService(ports.registry.list(), input.need, input.exclude, ports.load.count);
+        log.debug({ stage: input.need.stage, choice: choice.kind, serviceId: choice.kind === 'running' ? choice.service.ref.id : choice.kind === 'startable' ? choice.serviceId : undefined, excluded: input.exclude }, 'service chosen');
+        return choice;
+      }),
+      startService: fromPromise<ChosenService, StartServiceInput>(async ({ input, signal }) => {
+        log.info({ serviceId: input.serviceId, stage: input.need.stage }, 'starting a service on demand');
+        const snapshot = await ports.control.ensureRunning(input.serviceId, signal);
+        const chosen = chosenServiceOf(snapshot, input.need);
+        if (!chosen) throw new KernelError('SERVICE_NOT_RUNNING', `service ${input.serviceId} has no address after its start`, { retryable: true, details: { serviceId: input.serviceId } });
+        return chosen;
+      }),
+      transcribe: fromPromise<AsrUtteranceResponse, CallInput<AsrUtteranceRequest>>(async ({ input, signal }) => {
+        const response = await call('transcribe', input.service, () => ports.speech.transcribe(input.service, input.request, signal));
+        log.debug({ serviceId: input.service.id, language: response.language, pii: { text: response.text } }, 'transcript');
+        return response;
+      }),
+      translate: fromPromise<TranslateSuccess, CallInput<TranslateRequest>>(async ({ input, signal }) => {
+        const response = await call('translate', input.service, () => ports.speech.translate(input.service, input.request, signal));
+        log.debug({ serviceId: input.service.id, pii: { text: response.text } }, 'translation');
+        return response;
+      }),
+      synthesize: fromPromise<SynthesizedAudio, CallInput<TtsRequest>>(async ({ input, signal }) => {
+        const audio = await call('synthesize', input.service, () => ports.speech.synthesize(input.service, input.request, signal));
+        log.debug({ serviceId: input.service.id, voice: input.request.voice, kind: audio.kind }, 'speech synthesized');
+        return audio;
+      }),
+      encodeSpeech: fromPromise<EncodedTts, EncodeSpeechInput>(async ({ input, signal }) => {
+        const encoded = await ports.audio.encode({ audio: input.audio, format: input.format }, signal);
+        return { base64: encodeBase64(encoded.bytes), durationMs: encoded.durationMs };
+      }),
+    },
+  });
+}
