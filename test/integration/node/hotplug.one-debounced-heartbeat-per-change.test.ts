@@ -11,6 +11,7 @@ import { FakeClock } from '../../../src/kernel/clock.js';
 import { installService, pumpUntil, recordPids, settle } from '../../support/hotplug-harness.js';
 import { tempDataDir } from '../../support/node-harness.js';
 import { ScriptedScheduler } from '../../support/scripted-scheduler.js';
+import { FakeHardware } from '../../fakes/hardware.fake.js';
 
 type Frame = { type: string } & Record<string, unknown>;
 type Heartbeat = Frame & { installed_services: Array<{ service_id: string; status: string }>; capability_by_type: Array<{ type: string; ready: boolean; reason?: string }> };
@@ -38,6 +39,10 @@ beforeAll(async () => {
     heartbeatIntervalMs: 600_000,
     heartbeatDebounceMs: DEBOUNCE_MS,
     services: { probeIntervalMs: 30_000 },
+    // Instant hardware samples and no audio workers: only the service process is real here, so fake
+    // time does not drift while real I/O is awaited.
+    hardware: new FakeHardware(),
+    jobs: () => ({ children: [], runningJobs: () => 0 }),
   });
   await settle(clock, node.ready, 'node endpoint');
   await pumpUntil(clock, () => node.services.registry.get('tts-es')?.state === 'running', 'tts-es running');
@@ -45,7 +50,8 @@ beforeAll(async () => {
   await pumpUntil(clock, () => scheduler.connections.length > 0 && scheduler.last.received.some((f) => f.type === 'node_register'), 'node_register');
   scheduler.last.send({ type: 'node_register_ack', node_id: 'node-0000ABCD', message: 'Node registered successfully', status: 'registering' });
   await pumpUntil(clock, () => heartbeats().length >= 1, 'heartbeat after the ack');
-  // Let the debounced heartbeat of the start-up burst go out, so the test starts from quiet.
+  // Let the debounced heartbeat of the start-up burst (if any) go out, so the test starts from quiet.
+  await clock.advanceAsync(DEBOUNCE_MS);
   await clock.advanceAsync(DEBOUNCE_MS);
 });
 
@@ -57,14 +63,20 @@ afterAll(async () => {
 describe('service hot-plug seen by the scheduler', () => {
   it('a stop gives exactly one heartbeat, debounce later, with the service stopped and TTS no longer ready', async () => {
     const before = heartbeats().length;
+    let lastChangeAt = 0;
+    const off = node.bus.subscribe('service.statusChanged', () => (lastChangeAt = clock.now()));
+    // The stop itself is real process I/O: pump in steps of 0 so fake time stands still meanwhile.
     const stopped = node.services.control.stop('tts-es', new AbortController().signal);
-    await settle(clock, stopped, 'stop');
-    const stoppedAt = clock.now();
-    await clock.advanceAsync(DEBOUNCE_MS - 1);
+    let done = false;
+    void stopped.finally(() => (done = true));
+    await pumpUntil(clock, () => done, 'stop', { stepMs: 0 });
+    off();
+    expect(node.services.registry.get('tts-es')?.state).toBe('stopped');
+    await clock.advanceAsync(lastChangeAt + DEBOUNCE_MS - 1 - clock.now());
     expect(heartbeats().length).toBe(before);
     await clock.advanceAsync(1);
     await pumpUntil(clock, () => heartbeats().length === before + 1, 'debounced heartbeat', { stepMs: 0 });
-    expect(clock.now() - stoppedAt).toBe(DEBOUNCE_MS);
+    expect(clock.now() - lastChangeAt).toBe(DEBOUNCE_MS);
     const hb = heartbeats().at(-1)!;
     expect(hb.installed_services).toEqual([expect.objectContaining({ service_id: 'tts-es', status: 'stopped' })]);
     expect(hb.capability_by_type).toEqual([expect.objectContaining({ type: 'tts', ready: false, reason: 'no_running_impl' })]);
