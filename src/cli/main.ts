@@ -3,13 +3,14 @@
  * roles' machines and runs one role (or all of them) under a supervised system.
  */
 import { Command } from 'commander';
+import { registerSchedulerCommand } from './scheduler.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
     .description('Compute fabric for real-time speech translation: node, scheduler and model hub.')
     .version('0.1.0');
   program.command('node').description('run a compute node (registers with a scheduler, runs speech services and jobs)');
-  program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
+  registerSchedulerCommand(program);
   program.command('hub').description('run a model hub (versioned service packages over HTTP)');
   return program;
 }
