@@ -7,6 +7,7 @@ import { createLogger } from '../kernel/logger.js';
 import { isKernelError } from '../kernel/errors.js';
 import { DEFAULT_SCHEDULER_CONFIG } from '../actors/scheduler/scheduler-options.js';
 import { startScheduler } from './start-scheduler.js';
+import type { SchedulerHandle } from './start-scheduler.js';
 
 interface SchedulerFlags {
   port: number;
@@ -34,21 +35,22 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--store <store>', 'capability store: memory or a redis:// URL', DEFAULT_SCHEDULER_CONFIG.store)
     .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
     .action(async (flags: SchedulerFlags) => {
-      const logger = createLogger({ level: flags.logLevel, base: { role: 'scheduler' } });
-      const scheduler = startScheduler({
-        port: flags.port,
-        host: flags.host,
-        allowCpuNodes: flags.allowCpuNodes,
-        authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
-        store: flags.store,
-        logger,
-        signals: 'process',
-      });
+      const logger = createLogger({ level: flags.logLevel });
+      let scheduler: SchedulerHandle | undefined;
       try {
+        scheduler = startScheduler({
+          port: flags.port,
+          host: flags.host,
+          allowCpuNodes: flags.allowCpuNodes,
+          authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
+          store: flags.store,
+          logger,
+          signals: 'process',
+        });
         await scheduler.ready;
       } catch (err) {
         logger.fatal({ err, code: isKernelError(err) ? err.code : undefined }, 'scheduler could not start');
-        await scheduler.stop();
+        await scheduler?.stop();
         process.exitCode = 1;
         return;
       }
