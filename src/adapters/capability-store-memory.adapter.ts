@@ -2,6 +2,7 @@
  * The capability store in this process's memory: the default, for a single scheduler instance.
  * Records expire `ttlMs` after their last write, like the Redis adapter's keys, so a record its
  * writer stopped refreshing does not stay forever; expiry is checked lazily on the injected clock.
+ * The store keeps its own copy of each record, patches it in place, and hands out copies.
  */
 import type { Clock } from '../kernel/clock.js';
 import { systemClock } from '../kernel/clock.js';
@@ -41,7 +42,7 @@ export function createMemoryCapabilityStore(options: MemoryCapabilityStoreOption
     const nodes: StoredNode[] = [];
     for (const [id, slot] of slots) {
       if (slot.expiresAt <= now) slots.delete(id);
-      else nodes.push(slot.node);
+      else nodes.push({ ...slot.node });
     }
     return nodes.sort((a, b) => compareIds(a.nodeId, b.nodeId));
   };
@@ -52,19 +53,21 @@ export function createMemoryCapabilityStore(options: MemoryCapabilityStoreOption
   return {
     async put(node, signal) {
       guard(signal);
-      slots.set(node.nodeId, { node, expiresAt: clock.now() + options.ttlMs });
+      // The store's own copy, patched in place by `update`: no new record per heartbeat.
+      slots.set(node.nodeId, { node: { ...node }, expiresAt: clock.now() + options.ttlMs });
     },
     async update(nodeId: string, registrationId: string, patch: StoredNodePatch, signal) {
       guard(signal);
       const slot = live(nodeId);
       if (!slot || slot.node.registrationId !== registrationId) return false;
-      slot.node = { ...slot.node, ...patch };
+      Object.assign(slot.node, patch);
       slot.expiresAt = clock.now() + options.ttlMs;
       return true;
     },
     async get(nodeId, signal) {
       guard(signal);
-      return live(nodeId)?.node;
+      const slot = live(nodeId);
+      return slot ? { ...slot.node } : undefined;
     },
     async list(signal) {
       guard(signal);

@@ -2,7 +2,7 @@
  * The scheduler's metrics in Prometheus form, in a registry of its own (never prom-client's global
  * one), so that several schedulers in one process, and tests, do not share counters.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { HeartbeatOutcome, SchedulerGauges, SchedulerMetricsPort } from '../kernel/ports/scheduler-metrics.port.js';
 import { NODE_STATUSES } from '../protocol/index.js';
 import type { NodeStatus } from '../protocol/index.js';
@@ -19,20 +19,24 @@ export function createPrometheusSchedulerMetrics(): SchedulerMetricsPort & { reg
     return gauges;
   };
 
-  const heartbeats = new Counter({ name: 'linguamesh_scheduler_heartbeats_total', help: 'Node heartbeats by outcome: every received one, then accepted, stale (dropped), invalid or ignored (node offline).', labelNames: ['outcome'], registers: [registry] });
-  const heartbeatBy = Object.fromEntries(HEARTBEAT_OUTCOMES.map((o) => [o, heartbeats.labels(o)])) as Record<HeartbeatOutcome, ReturnType<typeof heartbeats.labels>>;
-  for (const outcome of HEARTBEAT_OUTCOMES) heartbeatBy[outcome].inc(0);
+  // Heartbeats are counted at their rate (thousands a second): plain integers on the hot path, moved
+  // into the counter at each scrape.
+  const heartbeatTally = Object.fromEntries(HEARTBEAT_OUTCOMES.map((o) => [o, 0])) as Record<HeartbeatOutcome, number>;
+  new Counter({
+    name: 'linguamesh_scheduler_heartbeats_total',
+    help: 'Node heartbeats by outcome: every received one, then accepted, stale (dropped), invalid or ignored (node offline).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      for (const outcome of HEARTBEAT_OUTCOMES) {
+        this.labels(outcome).inc(heartbeatTally[outcome]);
+        heartbeatTally[outcome] = 0;
+      }
+    },
+  });
   const registrations = new Counter({ name: 'linguamesh_scheduler_registrations_total', help: 'Node registrations, accepted or rejected, by rejection code.', labelNames: ['outcome', 'code'], registers: [registry] });
   registrations.labels('accepted', '').inc(0);
   const transitions = new Counter({ name: 'linguamesh_scheduler_status_transitions_total', help: 'Node status transitions.', labelNames: ['from', 'to', 'reason'], registers: [registry] });
-  const frames = new Histogram({
-    name: 'linguamesh_scheduler_node_frame_seconds',
-    help: 'Time to handle one node-link frame, store write included, by message type.',
-    labelNames: ['type'],
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
-    registers: [registry],
-  });
-  const frameBy = new Map<string, ReturnType<typeof frames.labels>>();
   const storeErrors = new Counter({ name: 'linguamesh_scheduler_store_errors_total', help: 'Failed capability store calls.', registers: [registry] });
   new Gauge({
     name: 'linguamesh_scheduler_nodes',
@@ -59,14 +63,11 @@ export function createPrometheusSchedulerMetrics(): SchedulerMetricsPort & { reg
 
   return {
     registry,
-    heartbeat: (outcome) => heartbeatBy[outcome].inc(),
+    heartbeat: (outcome) => {
+      heartbeatTally[outcome]++;
+    },
     registration: (outcome, code) => registrations.labels(outcome, code ?? '').inc(),
     statusTransition: (from, to, reason) => transitions.labels(from, to, reason).inc(),
-    frameHandled: (type, seconds) => {
-      let child = frameBy.get(type);
-      if (!child) frameBy.set(type, (child = frames.labels(type)));
-      child.observe(seconds);
-    },
     storeError: () => storeErrors.inc(),
     setGaugeSource: (next) => {
       source = next;

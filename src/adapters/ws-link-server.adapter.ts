@@ -10,6 +10,10 @@
  *   included) for `idleTimeoutMs`, on the injected clock.
  * Frames up to 4 × `maxFrameBytes` are read (larger ones close the socket with 1009); the handler
  * answers those over `maxFrameBytes` as invalid.
+ *
+ * Memory is per connection, at 10 000 nodes: a connection is one `WsLink` object, the `ws` events
+ * go to shared functions (EventEmitter calls them with the socket as `this`), and the keepalive is
+ * one timing wheel for every connection instead of a timer each.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -26,10 +30,12 @@ export interface WsLinkServerOptions {
   maxFrameBytes: number;
   /** Period of pings, in ms. */
   pingIntervalMs: number;
-  /** Silence after which a connection is terminated, in ms. */
+  /** Silence after which a connection is terminated, in ms (checked at each ping). */
   idleTimeoutMs: number;
   /** Frames waiting for the handler before the socket is paused. Default 256. */
   maxQueuedFrames?: number;
+  /** Step of the keepalive wheel, in ms: pings go out within this of their due time. Default 1 000. */
+  keepaliveTickMs?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -40,13 +46,16 @@ export interface WsLinkServer {
   /** Number of open connections. */
   connectionCount(): number;
   /**
-   * Closes every connection with `code` (1001 "going away" by default) and waits for the handlers
-   * to see the closes, at most `timeoutMs`, after which the sockets are destroyed. Idempotent.
+   * Closes every connection with 1001 "going away" and waits until the handlers saw the closes, at
+   * most `timeoutMs`, after which the sockets are destroyed. Idempotent.
    */
   close(timeoutMs: number): Promise<void>;
 }
 
-type Queued = { kind: 'frame'; data: Buffer } | { kind: 'close'; code: number; reason: string };
+type Queued = Buffer | { code: number; reason: string };
+
+const LINK = Symbol('linguamesh.link');
+type TaggedSocket = WebSocket & { [LINK]?: WsLink };
 
 let nextConnectionId = 1;
 
@@ -56,139 +65,235 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** State shared by every connection of one server. */
+interface ServerState {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly maxQueued: number;
+  readonly live: Set<WsLink>;
+  readonly wheel: KeepaliveWheel;
+  /** Called whenever a connection's close has been handled. */
+  onGone: (() => void) | undefined;
+}
+
+class WsLink implements LinkConnection {
+  readonly id = `c-${nextConnectionId++}`;
+  lastFrameAt: number;
+  /** Frames (and the close) waiting while the handler works on an earlier one. */
+  private queue: Queued[] | undefined;
+  private busy = false;
+  private handlingClose = false;
+  private paused = false;
+  private done = false;
+  private whenSettled: (() => void) | undefined;
+  private whenFailed: ((err: unknown) => void) | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly remote: string,
+    private readonly handler: LinkHandler,
+    private readonly server: ServerState,
+  ) {
+    this.lastFrameAt = server.clock.now();
+  }
+
+  isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+
+  heard(): void {
+    this.lastFrameAt = this.server.clock.now();
+  }
+
+  enqueue(item: Queued): void {
+    if (this.busy) {
+      (this.queue ??= []).push(item);
+      if (!this.paused && Buffer.isBuffer(item) && this.queue.length >= this.server.maxQueued) {
+        this.paused = true;
+        this.ws.pause();
+      }
+      return;
+    }
+    this.run(item);
+  }
+
+  /** Hands one item to the handler; then the queued ones, as long as the handler answers at once. */
+  private run(first: Queued): void {
+    let item: Queued | undefined = first;
+    while (item !== undefined) {
+      let result: void | Promise<void>;
+      const isClose = !Buffer.isBuffer(item);
+      try {
+        result = Buffer.isBuffer(item) ? this.handler.frame(this, item) : this.handler.closed(this, item.code, item.reason);
+      } catch (err) {
+        this.server.log.error({ err, conn: this.id }, 'link handler threw');
+        result = undefined;
+      }
+      if (result !== undefined) {
+        this.busy = true;
+        this.handlingClose = isClose;
+        // Bound once per connection: a closure per frame would be garbage at the frame rate.
+        this.whenSettled ??= this.settled.bind(this);
+        this.whenFailed ??= this.failed.bind(this);
+        result.then(this.whenSettled, this.whenFailed);
+        return;
+      }
+      if (isClose) return this.finish();
+      item = this.next();
+    }
+  }
+
+  private settled(): void {
+    this.busy = false;
+    if (this.handlingClose) return this.finish();
+    const item = this.next();
+    if (item !== undefined) this.run(item);
+  }
+
+  private failed(err: unknown): void {
+    this.server.log.error({ err, conn: this.id }, 'link handler failed');
+    this.settled();
+  }
+
+  private next(): Queued | undefined {
+    const item = this.queue?.shift();
+    if (this.queue?.length === 0) this.queue = undefined;
+    if (this.paused && (this.queue?.length ?? 0) < this.server.maxQueued / 4) {
+      this.paused = false;
+      this.ws.resume();
+    }
+    return item;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.server.live.delete(this);
+    this.server.onGone?.();
+  }
+}
+
+// `ws` calls its listeners with the socket as `this`: one function each serves every connection.
+function onMessage(this: TaggedSocket, data: RawData, isBinary: boolean): void {
+  const link = this[LINK];
+  if (!link) return;
+  link.heard();
+  // §1.3: binary frames are ignored by every receiver, with no reply.
+  if (isBinary) return;
+  link.enqueue(toBuffer(data));
+}
+
+function onHeard(this: TaggedSocket): void {
+  this[LINK]?.heard();
+}
+
+function onClose(this: TaggedSocket, code: number, reason: Buffer): void {
+  const link = this[LINK];
+  if (!link) return;
+  if (this.isPaused) this.resume();
+  link.enqueue({ code, reason: reason.toString('utf8') });
+}
+
+/**
+ * Keepalive for every connection on one timer: `slots` buckets visited one per tick, a connection
+ * sitting in one bucket, so it is visited once per `pingIntervalMs`. A visit terminates a
+ * connection silent for `idleTimeoutMs` and pings the others. A connection is thus pinged every
+ * ping interval and terminated at the first visit after its silence reached the limit.
+ */
+class KeepaliveWheel {
+  private readonly slots: Array<Set<WsLink>>;
+  private cursor = 0;
+  private timer: TimerId | undefined;
+  private size = 0;
+  private readonly tick = (): void => this.visit();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly tickMs: number,
+    pingIntervalMs: number,
+    private readonly idleTimeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    this.slots = Array.from({ length: Math.max(1, Math.round(pingIntervalMs / tickMs)) }, () => new Set<WsLink>());
+  }
+
+  add(link: WsLink): void {
+    // The bucket visited last in this round: one full ping interval from the next tick.
+    this.slots[(this.cursor + this.slots.length - 1) % this.slots.length]!.add(link);
+    if (this.size++ === 0) this.timer = this.clock.setTimeout(this.tick, this.tickMs);
+  }
+
+  stop(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private visit(): void {
+    const slot = this.slots[this.cursor]!;
+    this.cursor = (this.cursor + 1) % this.slots.length;
+    const now = this.clock.now();
+    for (const link of slot) {
+      // A closing socket is ws's to finish (its own close timeout); nothing more to watch.
+      if (link.ws.readyState !== WebSocket.OPEN) {
+        slot.delete(link);
+        this.size--;
+        continue;
+      }
+      if (now - link.lastFrameAt >= this.idleTimeoutMs) {
+        this.log.info({ conn: link.id, silentMs: now - link.lastFrameAt }, 'terminating a silent connection');
+        link.ws.terminate();
+        slot.delete(link);
+        this.size--;
+        continue;
+      }
+      link.ws.ping();
+    }
+    this.timer = this.size > 0 ? this.clock.setTimeout(this.tick, this.tickMs) : undefined;
+  }
+}
+
 export function createWsLinkServer(options: WsLinkServerOptions): WsLinkServer {
   const log = options.logger.child({ actor: 'ws' });
-  const clock = options.clock;
-  const maxQueued = options.maxQueuedFrames ?? 256;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * options.maxFrameBytes, perMessageDeflate: false });
-  const live = new Set<WebSocket>();
-  const finished = new Map<WebSocket, Promise<void>>();
+  const server: ServerState = {
+    log,
+    clock: options.clock,
+    maxQueued: options.maxQueuedFrames ?? 256,
+    live: new Set(),
+    wheel: new KeepaliveWheel(options.clock, options.keepaliveTickMs ?? 1_000, options.pingIntervalMs, options.idleTimeoutMs, log),
+    onGone: undefined,
+  };
   let closing: Promise<void> | undefined;
 
   const accept = (ws: WebSocket, handler: LinkHandler, remote: string) => {
-    const conn: LinkConnection = {
-      id: `c-${nextConnectionId++}`,
-      remote,
-      isOpen: () => ws.readyState === WebSocket.OPEN,
-      send: (text) => {
-        if (ws.readyState !== WebSocket.OPEN) return false;
-        ws.send(text);
-        return true;
-      },
-      close: (code, reason) => {
-        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
-      },
-    };
-    live.add(ws);
-    let settle!: () => void;
-    finished.set(
-      ws,
-      new Promise<void>((resolve) => {
-        settle = () => {
-          finished.delete(ws);
-          resolve();
-        };
-      }),
-    );
-
-    // Frames in arrival order; `busy` while the handler's promise for the head item is pending.
-    const queue: Queued[] = [];
-    let busy = false;
-    let paused = false;
-    const pump = (): void => {
-      while (queue.length > 0) {
-        const item = queue.shift()!;
-        if (paused && queue.length < maxQueued / 4) {
-          paused = false;
-          ws.resume();
-        }
-        let result: void | Promise<void>;
-        try {
-          result = item.kind === 'frame' ? handler.frame(conn, item.data) : handler.closed(conn, item.code, item.reason);
-        } catch (err) {
-          log.error({ err, conn: conn.id }, 'link handler threw');
-          result = undefined;
-        }
-        if (item.kind === 'close') {
-          // Nothing follows a close; settle once its handling is done.
-          void Promise.resolve(result).catch((err: unknown) => log.error({ err, conn: conn.id }, 'link close handler failed')).finally(settle);
-          return;
-        }
-        if (result !== undefined) {
-          busy = true;
-          result.then(
-            () => {
-              busy = false;
-              pump();
-            },
-            (err: unknown) => {
-              log.error({ err, conn: conn.id }, 'link frame handler failed');
-              busy = false;
-              pump();
-            },
-          );
-          return;
-        }
-      }
-    };
-    const enqueue = (item: Queued) => {
-      queue.push(item);
-      if (!paused && item.kind === 'frame' && queue.length >= maxQueued) {
-        paused = true;
-        ws.pause();
-      }
-      if (!busy) pump();
-    };
-
-    // Keepalive: one timer per socket, woken at the next ping or at the idle deadline.
-    let lastFrameAt = clock.now();
-    let nextPingAt = lastFrameAt + options.pingIntervalMs;
-    let timer: TimerId | undefined;
-    const arm = () => {
-      timer = clock.setTimeout(check, Math.max(0, Math.min(nextPingAt, lastFrameAt + options.idleTimeoutMs) - clock.now()));
-    };
-    const check = () => {
-      timer = undefined;
-      // A closing socket is ws's to finish (its own close timeout); nothing more to watch.
-      if (ws.readyState !== WebSocket.OPEN) return;
-      const now = clock.now();
-      if (now - lastFrameAt >= options.idleTimeoutMs) {
-        log.info({ conn: conn.id, silentMs: now - lastFrameAt }, 'terminating a silent connection');
-        ws.terminate();
-        return;
-      }
-      if (now >= nextPingAt) {
-        ws.ping();
-        nextPingAt = now + options.pingIntervalMs;
-      }
-      arm();
-    };
-    const heard = () => {
-      lastFrameAt = clock.now();
-    };
-    arm();
-
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      heard();
-      // §1.3: binary frames are ignored by every receiver, with no reply.
-      if (isBinary) return;
-      enqueue({ kind: 'frame', data: toBuffer(data) });
-    });
-    ws.on('pong', heard);
-    ws.on('ping', heard);
-    ws.on('error', (err) => log.debug({ err, conn: conn.id }, 'link socket error'));
-    ws.on('close', (code: number, reason: Buffer) => {
-      clock.clearTimeout(timer);
-      live.delete(ws);
-      if (paused) ws.resume();
-      enqueue({ kind: 'close', code, reason: reason.toString('utf8') });
-    });
+    const link = new WsLink(ws, remote, handler, server);
+    (ws as TaggedSocket)[LINK] = link;
+    server.live.add(link);
+    server.wheel.add(link);
+    ws.on('message', onMessage);
+    ws.on('pong', onHeard);
+    ws.on('ping', onHeard);
+    ws.on('close', onClose);
+    ws.on('error', onSocketError);
     try {
-      handler.opened(conn);
+      handler.opened(link);
     } catch (err) {
-      log.error({ err, conn: conn.id }, 'link open handler threw');
+      log.error({ err, conn: link.id }, 'link open handler threw');
     }
   };
+  function onSocketError(this: TaggedSocket, err: Error): void {
+    log.debug({ err, conn: this[LINK]?.id }, 'link socket error');
+  }
 
   return {
     onUpgrade(req, socket, head) {
@@ -201,20 +306,26 @@ export function createWsLinkServer(options: WsLinkServerOptions): WsLinkServer {
       const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, handler, remote));
     },
-    connectionCount: () => live.size,
+    connectionCount: () => server.live.size,
     close(timeoutMs) {
       closing ??= (async () => {
-        for (const ws of live) ws.close(1001, 'going away');
-        const all = Promise.all([...finished.values()]);
+        const allGone = new Promise<void>((resolve) => {
+          server.onGone = () => {
+            if (server.live.size === 0) resolve();
+          };
+          server.onGone();
+        });
+        for (const link of server.live) link.ws.close(1001, 'going away');
         let timer: TimerId | undefined;
         const expired = new Promise<'expired'>((resolve) => {
-          timer = clock.setTimeout(() => resolve('expired'), timeoutMs);
+          timer = options.clock.setTimeout(() => resolve('expired'), timeoutMs);
         });
-        if ((await Promise.race([all, expired])) === 'expired') {
-          for (const ws of live) ws.terminate();
-          await all;
+        if ((await Promise.race([allGone, expired])) === 'expired') {
+          for (const link of server.live) link.ws.terminate();
+          await allGone;
         }
-        clock.clearTimeout(timer);
+        options.clock.clearTimeout(timer);
+        server.wheel.stop();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
       })();
       return closing;

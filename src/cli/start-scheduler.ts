@@ -3,7 +3,8 @@
  * (capability store, Prometheus metrics, HTTP + WebSocket server) and boots the actor tree
  *
  *   scheduler (root supervisor)
- *   ├─ registry  (supervisor, system id `registry`) └─ node:<id> status machines
+ *   ├─ registry  (supervisor, system id `registry`)
+ *   │   └─ shard:00 … shard:1f (supervisors) └─ node:<id> status machines
  *   ├─ scan      (backstop of the node timers)
  *   └─ server    (HTTP + /ws/node + /ws/session on one port)
  *
@@ -11,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fromPromise } from 'xstate';
-import type { AnyActorRef } from 'xstate';
 import type { IncomingMessage } from 'node:http';
 import { createMemoryCapabilityStore } from '../adapters/capability-store-memory.adapter.js';
 import { createRedisCapabilityStore } from '../adapters/capability-store-redis.adapter.js';
@@ -34,8 +34,7 @@ import type { Logger } from '../kernel/logger.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { CapabilityStorePort } from '../kernel/ports/capability-store.port.js';
 import type { HttpResponse, HttpServerHandle } from '../kernel/ports/http.port.js';
-import { supervisorChild } from '../kernel/supervisor.js';
-import { bootSystem, SYSTEM_IDS } from '../kernel/system.js';
+import { bootSystem } from '../kernel/system.js';
 import type { SystemExit } from '../kernel/system.js';
 
 export type { SchedulerConfig } from '../actors/scheduler/scheduler-options.js';
@@ -146,10 +145,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
       id: 'scheduler',
       strategy: 'one_for_one',
       children: [
-        supervisorChild(
-          { id: 'registry', strategy: 'one_for_one', clock },
-          { systemId: SYSTEM_IDS.registry, attach: (ref: AnyActorRef) => registry.attachSupervisor(ref) },
-        ),
+        registry.supervisorSpec(clock),
         { id: 'scan', logic: statusScanActor, input: { clock, intervalMs: config.statusScanIntervalMs, scan: () => registry.scan() }, shutdownMs: 0 },
         // Not restarted: a port that cannot be bound stays unbound; the failure stops the scheduler.
         { id: 'server', logic: serve, restart: 'transient', maxRestarts: 0, shutdownMs: 0 },

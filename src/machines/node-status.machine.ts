@@ -4,12 +4,15 @@
  * accepted and healthy (§4.3) and sends the result; the machine counts, keeps the timers and emits
  * `node.statusChanged` on every transition.
  *
- * Two parallel regions: `status` holds the status and its counters; `liveness` holds the
- * heartbeat-timeout timer, which every accepted heartbeat restarts by re-entering `watching`.
- * Timers are delayed transitions with named delays read from context, so the injected clock (a
- * FakeClock in tests) drives them. `node.scan` applies the same timeout rules as a backstop.
+ * Timers are the machine's own, with named delays read from context, so the injected clock (a
+ * FakeClock in tests) drives them. The warm-up is a delayed transition of `registering`. The
+ * liveness timeout is a delayed `node.livenessCheck` that carries the time it is due: when it
+ * fires, either no heartbeat came since (deadline = due time: offline) or one did, and it is raised
+ * again for exactly the time left to the new deadline. So a heartbeat only records its time, with
+ * no timer to cancel and restart, and the node still goes offline at last heartbeat + timeout to
+ * the millisecond. `node.scan` applies the same rules as a backstop.
  */
-import { assign, emit, enqueueActions, raise, setup } from 'xstate';
+import { assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
 import type { NodeStatus } from '../protocol/common.schema.js';
 
 export interface NodeStatusOptions {
@@ -45,8 +48,12 @@ export interface NodeStatusContext {
   reason: string;
   /** In registering: healthy heartbeats in a row. */
   consecutiveHealthy: number;
-  /** In ready: the last `failureWindow` results, oldest first (true = healthy). */
-  recent: boolean[];
+  /**
+   * In ready: the last `failureWindow` (≤ 31) results as bits, newest in bit 0, 1 = unhealthy;
+   * `recentCount` of them are filled. Numbers, not an array: heartbeats clone this context often.
+   */
+  recentUnhealthyBits: number;
+  recentCount: number;
   /** In ready: unhealthy heartbeats in a row. */
   consecutiveUnhealthy: number;
   /** Health of the last accepted heartbeat in any status (draining uses it to leave). */
@@ -54,6 +61,11 @@ export interface NodeStatusContext {
   registeredAt: number;
   /** Scheduler time of the last accepted heartbeat, ms. */
   lastHeartbeatAt: number | undefined;
+}
+
+/** When the node goes offline without another heartbeat: last heartbeat (or registration) + timeout. */
+function livenessDeadline(context: NodeStatusContext): number {
+  return (context.lastHeartbeatAt ?? context.registeredAt) + context.options.heartbeatTimeoutMs;
 }
 
 export type NodeStatusEvent =
@@ -67,8 +79,8 @@ export type NodeStatusEvent =
   | { type: 'node.drainCancelled' }
   /** Backstop of the timers (`status_scan_interval_ms`, §4.5). */
   | { type: 'node.scan'; at: number }
-  | { type: 'node.livenessLapsed' }
-  | { type: 'node.wentOffline' }
+  /** The liveness timer, raised by the machine itself; `dueAt` is the time it was set to fire. */
+  | { type: 'node.livenessCheck'; dueAt: number }
   | { type: 'supervisor.shutdown' };
 
 export type NodeStatusEmitted =
@@ -79,12 +91,28 @@ export type NodeStatusEmitted =
 /** Reason of the (re-)entry into registering; the ack stands for it on the wire (§2.6). */
 export const REGISTERED_REASON = 'registered';
 
+/** Id of the delayed `node.livenessCheck`. */
+const LIVENESS_TIMER = 'liveness';
+
+/** Pushes one result (true = unhealthy) into a window of `size` bits, newest in bit 0. */
+function windowed(bits: number, unhealthy: boolean, size: number): number {
+  return ((bits << 1) | (unhealthy ? 1 : 0)) & ((1 << size) - 1);
+}
+
+/** Number of unhealthy results in a window. */
+function unhealthyIn(bits: number): number {
+  let count = 0;
+  for (let b = bits; b !== 0; b &= b - 1) count++;
+  return count;
+}
+
 export const nodeStatusMachine = setup({
   types: {} as { context: NodeStatusContext; events: NodeStatusEvent; input: NodeStatusInput; emitted: NodeStatusEmitted },
   delays: {
     warmupTimeout: ({ context }) => context.options.warmupTimeoutMs,
-    heartbeatTimeout: ({ context }) => context.options.heartbeatTimeoutMs,
     offlineRetention: ({ context }) => context.options.offlineRetentionMs,
+    // "Now" is the registration when the timer is first set, and the due time when it fired early.
+    untilLivenessDeadline: ({ context, event }) => livenessDeadline(context) - (event.type === 'node.livenessCheck' ? event.dueAt : context.registeredAt),
   },
   guards: {
     isHealthy: ({ event }) => event.type === 'node.heartbeat' && event.healthy,
@@ -92,12 +120,12 @@ export const nodeStatusMachine = setup({
       event.type === 'node.heartbeat' && event.healthy && context.consecutiveHealthy + 1 >= context.options.healthCheckCount,
     tripsDegraded: ({ context, event }) => {
       if (event.type !== 'node.heartbeat' || event.healthy) return false;
-      const recent = [...context.recent, false].slice(-context.options.failureWindow);
-      const unhealthy = recent.filter((healthy) => !healthy).length;
-      return unhealthy >= context.options.failureCount || context.consecutiveUnhealthy + 1 >= context.options.consecutiveFailures;
+      const bits = windowed(context.recentUnhealthyBits, true, context.options.failureWindow);
+      return unhealthyIn(bits) >= context.options.failureCount || context.consecutiveUnhealthy + 1 >= context.options.consecutiveFailures;
     },
     wasLastHealthy: ({ context }) => context.lastHealthy === true,
     isNotOffline: ({ context }) => context.status !== 'offline',
+    livenessLapsed: ({ context, event }) => event.type === 'node.livenessCheck' && context.status !== 'offline' && livenessDeadline(context) <= event.dueAt,
     livenessLapsedAt: ({ context, event }) =>
       event.type === 'node.scan' && context.status !== 'offline' && event.at - (context.lastHeartbeatAt ?? context.registeredAt) >= context.options.heartbeatTimeoutMs,
     warmupLapsedAt: ({ context, event }) => event.type === 'node.scan' && event.at - context.registeredAt >= context.options.warmupTimeoutMs,
@@ -109,20 +137,35 @@ export const nodeStatusMachine = setup({
       enqueue.assign({ status: params.to });
     }),
     resetWarmupCount: assign({ consecutiveHealthy: 0 }),
-    countHealthy: assign(({ context }) => ({ consecutiveHealthy: context.consecutiveHealthy + 1 })),
-    clearWindow: assign({ recent: [], consecutiveUnhealthy: 0 }),
-    recordResult: assign(({ context, event }) => {
+    clearWindow: assign({ recentUnhealthyBits: 0, recentCount: 0, consecutiveUnhealthy: 0 }),
+    /** One assign per heartbeat: its time and health, plus the tally of the status it arrives in. */
+    beat: assign(({ context, event }, params: { tally: 'warmup' | 'window' | 'none' }) => {
       if (event.type !== 'node.heartbeat') return {};
-      return {
-        recent: [...context.recent, event.healthy].slice(-context.options.failureWindow),
-        consecutiveUnhealthy: event.healthy ? 0 : context.consecutiveUnhealthy + 1,
-      };
+      switch (params.tally) {
+        case 'warmup':
+          return { lastHealthy: event.healthy, lastHeartbeatAt: event.at, consecutiveHealthy: event.healthy ? context.consecutiveHealthy + 1 : 0 };
+        case 'window':
+          return {
+            lastHealthy: event.healthy,
+            lastHeartbeatAt: event.at,
+            recentUnhealthyBits: windowed(context.recentUnhealthyBits, !event.healthy, context.options.failureWindow),
+            recentCount: Math.min(context.recentCount + 1, context.options.failureWindow),
+            consecutiveUnhealthy: event.healthy ? 0 : context.consecutiveUnhealthy + 1,
+          };
+        case 'none':
+          return { lastHealthy: event.healthy, lastHeartbeatAt: event.at };
+        default: {
+          const never: never = params.tally;
+          return never;
+        }
+      }
     }),
-    noteHeartbeat: assign(({ event }) => (event.type === 'node.heartbeat' ? { lastHealthy: event.healthy, lastHeartbeatAt: event.at } : {})),
     noteRegistration: assign(({ event }) =>
       event.type === 'node.reregistered' ? { registeredAt: event.at, lastHeartbeatAt: undefined, lastHealthy: undefined } : {},
     ),
     expire: emit(({ context }) => ({ type: 'node.expired' as const, nodeId: context.nodeId })),
+    disarmLiveness: cancel(LIVENESS_TIMER),
+    armLiveness: raise(({ context }) => ({ type: 'node.livenessCheck' as const, dueAt: livenessDeadline(context) }), { id: LIVENESS_TIMER, delay: 'untilLivenessDeadline' }),
   },
 }).createMachine({
   id: 'nodeStatus',
@@ -132,125 +175,98 @@ export const nodeStatusMachine = setup({
     status: 'none',
     reason: REGISTERED_REASON,
     consecutiveHealthy: 0,
-    recent: [],
+    recentUnhealthyBits: 0,
+    recentCount: 0,
     consecutiveUnhealthy: 0,
     lastHealthy: undefined,
     registeredAt: input.registeredAt,
     lastHeartbeatAt: undefined,
   }),
-  initial: 'active',
-  on: { 'supervisor.shutdown': { target: '.stopped' } },
+  initial: 'registering',
+  on: {
+    // Any status but offline (which ignores it): note the heartbeat; its time moves the deadline.
+    'node.heartbeat': { actions: { type: 'beat', params: { tally: 'none' } } },
+    // §4.1: a new accepted registration restarts everything, from any status, offline included.
+    'node.reregistered': { target: '.registering', reenter: true, actions: ['noteRegistration', { type: 'because', params: { reason: REGISTERED_REASON } }] },
+    'node.connectionClosed': { guard: 'isNotOffline', target: '.offline', actions: { type: 'because', params: { reason: 'connection_closed' } } },
+    'node.livenessCheck': [
+      { guard: 'livenessLapsed', target: '.offline', actions: { type: 'because', params: { reason: 'heartbeat_timeout' } } },
+      { guard: 'isNotOffline', actions: 'armLiveness' },
+    ],
+    'node.scan': { guard: 'livenessLapsedAt', target: '.offline', actions: { type: 'because', params: { reason: 'heartbeat_timeout' } } },
+    'supervisor.shutdown': { target: '.stopped' },
+  },
   states: {
-    active: {
-      type: 'parallel',
-      states: {
-        status: {
-          initial: 'registering',
-          on: {
-            'node.heartbeat': { actions: 'noteHeartbeat' },
-            // §4.1: a new accepted registration restarts everything, from any status, offline included.
-            'node.reregistered': {
-              target: '.registering',
-              reenter: true,
-              actions: ['noteRegistration', { type: 'because', params: { reason: REGISTERED_REASON } }],
-            },
-            'node.connectionClosed': {
-              guard: 'isNotOffline',
-              target: '.offline',
-              actions: { type: 'because', params: { reason: 'connection_closed' } },
-            },
-            'node.livenessLapsed': {
-              guard: 'isNotOffline',
-              target: '.offline',
-              actions: { type: 'because', params: { reason: 'heartbeat_timeout' } },
-            },
-            'node.scan': {
-              guard: 'livenessLapsedAt',
-              target: '.offline',
-              actions: { type: 'because', params: { reason: 'heartbeat_timeout' } },
-            },
-          },
-          states: {
-            registering: {
-              entry: ['resetWarmupCount', { type: 'announce', params: { to: 'registering' } }],
-              after: {
-                warmupTimeout: { target: 'degraded', actions: { type: 'because', params: { reason: 'warmup_timeout' } } },
-              },
-              on: {
-                'node.heartbeat': [
-                  { guard: 'completesWarmup', target: 'ready', actions: ['noteHeartbeat', { type: 'because', params: { reason: 'healthy_heartbeats' } }] },
-                  { guard: 'isHealthy', actions: ['noteHeartbeat', 'countHealthy'] },
-                  { actions: ['noteHeartbeat', 'resetWarmupCount'] },
-                ],
-                'node.scan': [
-                  { guard: 'livenessLapsedAt', target: 'offline', actions: { type: 'because', params: { reason: 'heartbeat_timeout' } } },
-                  { guard: 'warmupLapsedAt', target: 'degraded', actions: { type: 'because', params: { reason: 'warmup_timeout' } } },
-                ],
-                'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
-              },
-            },
-            ready: {
-              entry: ['clearWindow', { type: 'announce', params: { to: 'ready' } }],
-              on: {
-                'node.heartbeat': [
-                  { guard: 'tripsDegraded', target: 'degraded', actions: ['noteHeartbeat', { type: 'because', params: { reason: 'unhealthy_heartbeats' } }] },
-                  { actions: ['noteHeartbeat', 'recordResult'] },
-                ],
-                'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
-              },
-            },
-            degraded: {
-              entry: { type: 'announce', params: { to: 'degraded' } },
-              on: {
-                'node.heartbeat': [
-                  { guard: 'isHealthy', target: 'ready', actions: ['noteHeartbeat', { type: 'because', params: { reason: 'recovered' } }] },
-                  { actions: 'noteHeartbeat' },
-                ],
-                'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
-              },
-            },
-            draining: {
-              // §4.4: a draining node's heartbeats update its capabilities but cause no health transitions.
-              entry: { type: 'announce', params: { to: 'draining' } },
-              on: {
-                'node.drainCancelled': [
-                  { guard: 'wasLastHealthy', target: 'ready', actions: { type: 'because', params: { reason: 'drain_cancelled' } } },
-                  { target: 'degraded', actions: { type: 'because', params: { reason: 'drain_cancelled' } } },
-                ],
-              },
-            },
-            offline: {
-              entry: [{ type: 'announce', params: { to: 'offline' } }, raise({ type: 'node.wentOffline' })],
-              after: { offlineRetention: { actions: 'expire' } },
-              // §4.4: heartbeats are ignored in offline; only a new registration leaves it.
-              on: { 'node.heartbeat': {} },
-            },
-          },
-        },
-        liveness: {
-          initial: 'watching',
-          on: { 'node.reregistered': { target: '.watching', reenter: true } },
-          states: {
-            watching: {
-              after: { heartbeatTimeout: { target: 'lapsed', actions: raise({ type: 'node.livenessLapsed' }) } },
-              on: {
-                'node.heartbeat': { guard: 'isNotOffline', target: 'watching', reenter: true },
-                'node.wentOffline': { target: 'lapsed' },
-              },
-            },
-            lapsed: {},
-          },
-        },
+    registering: {
+      entry: ['resetWarmupCount', { type: 'announce', params: { to: 'registering' } }, 'disarmLiveness', 'armLiveness'],
+      after: {
+        warmupTimeout: { target: 'degraded', actions: { type: 'because', params: { reason: 'warmup_timeout' } } },
       },
+      on: {
+        'node.heartbeat': [
+          {
+            guard: 'completesWarmup',
+            target: 'ready',
+            actions: [{ type: 'beat', params: { tally: 'none' } }, { type: 'because', params: { reason: 'healthy_heartbeats' } }],
+          },
+          { actions: { type: 'beat', params: { tally: 'warmup' } } },
+        ],
+        'node.scan': [
+          { guard: 'livenessLapsedAt', target: 'offline', actions: { type: 'because', params: { reason: 'heartbeat_timeout' } } },
+          { guard: 'warmupLapsedAt', target: 'degraded', actions: { type: 'because', params: { reason: 'warmup_timeout' } } },
+        ],
+        'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
+      },
+    },
+    ready: {
+      entry: ['clearWindow', { type: 'announce', params: { to: 'ready' } }],
+      on: {
+        'node.heartbeat': [
+          {
+            guard: 'tripsDegraded',
+            target: 'degraded',
+            actions: [{ type: 'beat', params: { tally: 'none' } }, { type: 'because', params: { reason: 'unhealthy_heartbeats' } }],
+          },
+          { actions: { type: 'beat', params: { tally: 'window' } } },
+        ],
+        'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
+      },
+    },
+    degraded: {
+      entry: { type: 'announce', params: { to: 'degraded' } },
+      on: {
+        'node.heartbeat': [
+          {
+            guard: 'isHealthy',
+            target: 'ready',
+            actions: [{ type: 'beat', params: { tally: 'none' } }, { type: 'because', params: { reason: 'recovered' } }],
+          },
+          { actions: { type: 'beat', params: { tally: 'none' } } },
+        ],
+        'node.drainRequested': { target: 'draining', actions: { type: 'because', params: { reason: 'drain_requested' } } },
+      },
+    },
+    draining: {
+      // §4.4: a draining node's heartbeats update its capabilities but cause no health transitions.
+      entry: { type: 'announce', params: { to: 'draining' } },
+      on: {
+        'node.drainCancelled': [
+          { guard: 'wasLastHealthy', target: 'ready', actions: { type: 'because', params: { reason: 'drain_cancelled' } } },
+          { target: 'degraded', actions: { type: 'because', params: { reason: 'drain_cancelled' } } },
+        ],
+      },
+    },
+    offline: {
+      entry: [{ type: 'announce', params: { to: 'offline' } }, 'disarmLiveness'],
+      after: { offlineRetention: { actions: 'expire' } },
+      // §4.4: heartbeats are ignored in offline; only a new registration leaves it.
+      on: { 'node.heartbeat': {} },
     },
     stopped: { type: 'final' },
   },
 });
 
-/** The status a snapshot of `nodeStatusMachine` is in. */
+/** The status a snapshot of `nodeStatusMachine` is in (undefined once stopped). */
 export function nodeStatusOf(value: unknown): NodeStatus | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const active = (value as { active?: { status?: unknown } }).active;
-  const status = active?.status;
-  return typeof status === 'string' ? (status as NodeStatus) : undefined;
+  return typeof value === 'string' && value !== 'stopped' ? (value as NodeStatus) : undefined;
 }

@@ -8,6 +8,7 @@ import { normalizeLanguageSet, normalizePairs } from '../../protocol/language.js
 import type { LanguagePair } from '../../protocol/language.js';
 import type { CapabilityByType, InstalledService, LanguageCapabilities } from '../../protocol/node-capabilities.schema.js';
 import type { NodeCapabilities } from '../../kernel/ports/capability-store.port.js';
+import { samePlainData } from './plain-data.js';
 
 export interface CapabilityReport {
   installed_services?: InstalledService[] | undefined;
@@ -36,41 +37,43 @@ export function derivedNmtPairs(asr: readonly string[], semantic: readonly strin
   return normalizePairs(pairs);
 }
 
+/**
+ * The input itself when normalizing did not change it: a node that reports normalized, sorted
+ * lists (as linguamesh nodes do) then shares its report's arrays with its capabilities.
+ */
+function preferInput<T>(input: T[] | undefined, normalized: T[]): T[] {
+  return input !== undefined && samePlainData(input, normalized) ? input : normalized;
+}
+
 function languagesOf(report: LanguageCapabilities): ReportedLanguages {
-  const asrLanguages = normalizeLanguageSet(report.asr_languages ?? []);
-  const ttsLanguages = normalizeLanguageSet(report.tts_languages ?? []);
-  const semanticLanguages = normalizeLanguageSet(report.semantic_languages ?? []);
+  const asrLanguages = preferInput(report.asr_languages, normalizeLanguageSet(report.asr_languages ?? []));
+  const ttsLanguages = preferInput(report.tts_languages, normalizeLanguageSet(report.tts_languages ?? []));
+  const semanticLanguages = preferInput(report.semantic_languages, normalizeLanguageSet(report.semantic_languages ?? []));
   const nmtPairsReported = report.nmt_pairs !== undefined;
-  const nmtPairs = nmtPairsReported ? normalizePairs(report.nmt_pairs ?? []) : derivedNmtPairs(asrLanguages, semanticLanguages, ttsLanguages);
+  const nmtPairs = nmtPairsReported ? preferInput(report.nmt_pairs, normalizePairs(report.nmt_pairs ?? [])) : derivedNmtPairs(asrLanguages, semanticLanguages, ttsLanguages);
   return { asrLanguages, ttsLanguages, semanticLanguages, nmtPairs, nmtPairsReported };
 }
 
 /** Normalizes a report; `previous` supplies the languages when the report carries none. */
 export function capabilitiesFromReport(report: CapabilityReport, previous?: ReportedLanguages): NodeCapabilities {
-  const installedServices = [...(report.installed_services ?? [])].sort(
-    (a, b) => compareStrings(a.service_id, b.service_id) || compareStrings(a.type, b.type) || compareStrings(a.device, b.device),
+  const services = report.installed_services ?? [];
+  const installedServices = preferInput(
+    services,
+    [...services].sort((a, b) => compareStrings(a.service_id, b.service_id) || compareStrings(a.type, b.type) || compareStrings(a.device, b.device)),
   );
-  const capabilityByType = report.capability_by_type
-    .map((c) => (c.ready_impl_ids ? { ...c, ready_impl_ids: [...c.ready_impl_ids].sort() } : c))
-    .sort((a, b) => compareStrings(a.type, b.type) || Number(b.ready) - Number(a.ready));
+  const capabilityByType = preferInput(
+    report.capability_by_type,
+    report.capability_by_type
+      .map((c) => (c.ready_impl_ids ? { ...c, ready_impl_ids: [...c.ready_impl_ids].sort() } : c))
+      .sort((a, b) => compareStrings(a.type, b.type) || Number(b.ready) - Number(a.ready)),
+  );
   const languages = report.language_capabilities ? languagesOf(report.language_capabilities) : (previous ?? NO_LANGUAGES);
   return { installedServices, capabilityByType, ...languages };
 }
 
-/**
- * A string equal for equal capability sets (§5.1: compared as sets). Every list in `caps` is
- * already sorted, so the canonical form is its JSON with a fixed key order.
- */
-export function capabilitiesKey(caps: NodeCapabilities): string {
-  return JSON.stringify([
-    caps.installedServices.map((s) => [s.service_id, s.type, s.device, s.status, s.version, s.model_id, s.engine, s.last_error]),
-    caps.capabilityByType.map((c) => [c.type, c.ready, c.reason, c.ready_impl_ids]),
-    caps.asrLanguages,
-    caps.ttsLanguages,
-    caps.semanticLanguages,
-    caps.nmtPairs.map((p) => `${p.src}:${p.tgt}`),
-    caps.nmtPairsReported,
-  ]);
+/** Whether two normalized capability sets are the same (§5.1: a reordered report is no change). */
+export function sameCapabilities(a: NodeCapabilities, b: NodeCapabilities): boolean {
+  return samePlainData(a, b);
 }
 
 /**

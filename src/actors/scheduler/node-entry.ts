@@ -7,6 +7,7 @@ import type { NodeCapabilities, NodeLoad, NodePools } from '../../kernel/ports/c
 import type { LinkConnection } from '../../kernel/ports/link.port.js';
 import { REGISTERED_REASON } from '../../machines/node-status.machine.js';
 import type { Hardware, NodeStatus } from '../../protocol/index.js';
+import type { ReportParts } from './heartbeat-parse.js';
 import type { SeqMark } from './node-health.js';
 import { NO_POOLS } from './pool-membership.js';
 
@@ -22,7 +23,6 @@ export interface Registration {
   hardware: Hardware;
   maxConcurrentJobs: number;
   caps: NodeCapabilities;
-  capsKey: string;
   registeredAt: number;
 }
 
@@ -37,7 +37,6 @@ export class NodeEntry {
   hasGpu = false;
   maxConcurrentJobs = 0;
   caps!: NodeCapabilities;
-  capsKey = '';
   /** Mirror of the status machine, updated by its `node.statusChanged`. */
   status: NodeStatus = 'registering';
   reason = REGISTERED_REASON;
@@ -47,11 +46,14 @@ export class NodeEntry {
   lastHeartbeatAt: number | undefined;
   /** Last accepted seq of an epoch (§4.3). Kept across a re-registration with the same epoch. */
   lastSeq: SeqMark | undefined;
-  /** The status machine `node:<id>`. */
+  /** The status machine `node:<id>`, and the index of the shard supervisor that runs it. */
   ref: AnyActorRef | undefined;
+  shard = 0;
+  /** The capability parts of the last parsed report, as parsed (the parser's fast path, §5.1 change check). */
+  lastReport: ReportParts | undefined;
   /** True while a heartbeat is handled: its status changes are written with it. */
   batching = false;
-  private readonly problems = new Set<string>();
+  private problems: Set<string> | undefined;
 
   constructor(readonly nodeId: string) {}
 
@@ -67,7 +69,6 @@ export class NodeEntry {
     this.hasGpu = (registration.hardware.gpus ?? []).length > 0;
     this.maxConcurrentJobs = registration.maxConcurrentJobs;
     this.caps = registration.caps;
-    this.capsKey = registration.capsKey;
     this.registeredAt = registration.registeredAt;
     this.lastHeartbeatAt = undefined;
     this.load = undefined;
@@ -75,8 +76,9 @@ export class NodeEntry {
 
   /** Whether `problem` is new for this node (then it is remembered, within a bound). */
   noteProblem(problem: string): boolean {
-    if (this.problems.has(problem) || this.problems.size >= MAX_REMEMBERED_PROBLEMS) return false;
-    this.problems.add(problem);
+    const problems = (this.problems ??= new Set());
+    if (problems.has(problem) || problems.size >= MAX_REMEMBERED_PROBLEMS) return false;
+    problems.add(problem);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The scheduler's node registry (PROTOCOL.md §4, §5.1–§5.2): it serves `/ws/node`, binds each
- * connection to the node it registered (§4.2), runs one status machine per node under the
- * `registry` supervisor (`node:<id>`), keeps capabilities, load and pool membership, and writes them
+ * connection to the node it registered (§4.2), runs one status machine per node (`node:<id>`) under
+ * the `registry` supervisor, keeps capabilities, load and pool membership, and writes them
  * through to the capability store. It is also what a dispatcher reads: ready members of a pool,
  * each node's load, and a send function per node; changes are published on the bus.
  *
@@ -13,15 +13,20 @@
 import type { AnyActorRef } from 'xstate';
 import type { Bus } from '../../kernel/bus.js';
 import type { Clock } from '../../kernel/clock.js';
+import { supervisorChild } from '../../kernel/supervisor.js';
+import type { ChildSpecInput } from '../../kernel/supervisor.js';
+import { SYSTEM_IDS } from '../../kernel/system.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CapabilityStorePort, NodeLoad, StoredNode, StoredNodePatch } from '../../kernel/ports/capability-store.port.js';
 import type { LinkConnection, LinkHandler } from '../../kernel/ports/link.port.js';
 import type { SchedulerMetricsPort } from '../../kernel/ports/scheduler-metrics.port.js';
 import { nodeStatusMachine, REGISTERED_REASON } from '../../machines/node-status.machine.js';
 import type { NodeStatusEmitted, NodeStatusOptions } from '../../machines/node-status.machine.js';
-import { DEFAULT_MAX_CONCURRENT_JOBS, encodeFrame, newNodeId, NODE_STATUSES, normalizeLanguage, parseNodeToScheduler, poolKey } from '../../protocol/index.js';
+import { DEFAULT_MAX_CONCURRENT_JOBS, encodeFrame, newNodeId, NODE_STATUSES, normalizeLanguage, poolKey } from '../../protocol/index.js';
 import type { DroppedItem, NodeHeartbeat, NodeRegister, NodeStatus, NodeToSchedulerMessage, ResourceUsage, SchedulerToNodeMessage } from '../../protocol/index.js';
-import { capabilitiesFromReport, capabilitiesKey } from './node-capabilities.js';
+import { parseNodeFrame } from './heartbeat-parse.js';
+import type { ReportParts } from './heartbeat-parse.js';
+import { capabilitiesFromReport, sameCapabilities } from './node-capabilities.js';
 import { isHealthyHeartbeat, isStaleHeartbeat } from './node-health.js';
 import { NodeEntry, toNodeView } from './node-entry.js';
 import type { NodeView } from './node-entry.js';
@@ -66,7 +71,8 @@ export class NodeRegistry {
   private readonly log: Logger;
   private readonly writer: StoreWriter;
   private readonly machineOptions: NodeStatusOptions;
-  private supervisor: AnyActorRef | undefined;
+  /** The shard supervisors under `registry`, by index; see `REGISTRY_SHARDS`. */
+  private readonly shards: Array<AnyActorRef | undefined> = new Array<AnyActorRef | undefined>(REGISTRY_SHARDS).fill(undefined);
   private jobSink: ((nodeId: string, message: NodeJobMessage) => void) | undefined;
   private registrationSeq = 0;
   private stopping = false;
@@ -100,15 +106,30 @@ export class NodeRegistry {
   // ---- wiring -------------------------------------------------------------------------------
 
   /**
-   * Called with each fresh actor of the `registry` supervisor (child spec `attach`). A replacement
-   * supervisor starts with no node machines, so every node must register again.
+   * The child spec of the `registry` supervisor: `REGISTRY_SHARDS` shard supervisors, each the
+   * parent of the node machines whose id hashes to it. A supervisor, like XState's own record of an
+   * actor's children, costs time in its number of children at every spawn and stop; shards keep
+   * that number small at 10 000 nodes.
    */
-  attachSupervisor(ref: AnyActorRef): () => void {
-    if (this.supervisor && this.supervisor !== ref && this.nodes.size > 0) {
-      this.log.error({ nodes: this.nodes.size }, 'registry supervisor restarted; closing every node connection so nodes register again');
-      for (const entry of [...this.nodes.values()]) this.dropNode(entry, 1011, 'scheduler_restart');
+  supervisorSpec(clock: Pick<Clock, 'now'>): ChildSpecInput {
+    const shards = Array.from({ length: REGISTRY_SHARDS }, (_, index) =>
+      supervisorChild({ id: shardId(index), strategy: 'one_for_one', clock }, { attach: (ref: AnyActorRef) => this.attachShard(index, ref) }),
+    );
+    return supervisorChild({ id: 'registry', strategy: 'one_for_one', clock, children: shards }, { systemId: SYSTEM_IDS.registry });
+  }
+
+  /**
+   * Called with each fresh actor of a shard supervisor. A replacement shard starts with no node
+   * machines, so its nodes must register again.
+   */
+  private attachShard(index: number, ref: AnyActorRef): () => void {
+    const previous = this.shards[index];
+    if (previous && previous !== ref) {
+      const lost = [...this.nodes.values()].filter((entry) => entry.shard === index);
+      this.log.error({ shard: index, nodes: lost.length }, 'registry shard restarted; closing its node connections so they register again');
+      for (const entry of lost) this.dropNode(entry, 1011, 'scheduler_restart');
     }
-    this.supervisor = ref;
+    this.shards[index] = ref;
     const sub = ref.on('supervisor.childExited', (event: { childId: string; exit: string }) => {
       if (event.exit !== 'error' || !event.childId.startsWith('node:')) return;
       const entry = this.nodes.get(event.childId.slice('node:'.length));
@@ -117,7 +138,10 @@ export class NodeRegistry {
       entry.ref = undefined;
       this.dropNode(entry, 1011, 'internal_error');
     });
-    return () => sub.unsubscribe();
+    return () => {
+      sub.unsubscribe();
+      if (this.shards[index] === ref) this.shards[index] = undefined;
+    };
   }
 
   /** Where identity-checked job messages go (the dispatcher of a later issue). */
@@ -165,10 +189,20 @@ export class NodeRegistry {
     return true;
   }
 
-  /** The backstop scan (§4.5): lets every machine check its timers against the clock. */
+  /**
+   * The backstop scan (§4.5): a machine whose warm-up or liveness time has passed is asked to check
+   * its timers against the clock. Only those: asking every machine would stall the event loop for
+   * as long as 10 000 transitions take.
+   */
   scan(): void {
     const at = this.deps.clock.now();
-    for (const entry of this.nodes.values()) entry.ref?.send({ type: 'node.scan', at });
+    const { heartbeatTimeoutMs, warmupTimeoutMs } = this.deps.config;
+    for (const entry of this.nodes.values()) {
+      if (entry.status === 'offline' || !entry.ref) continue;
+      const silentFor = at - (entry.lastHeartbeatAt ?? entry.registeredAt);
+      const warmingFor = entry.status === 'registering' ? at - entry.registeredAt : 0;
+      if (silentFor >= heartbeatTimeoutMs || warmingFor >= warmupTimeoutMs) entry.ref.send({ type: 'node.scan', at });
+    }
   }
 
   /** From now on frames and closes are ignored: the scheduler is stopping. */
@@ -189,11 +223,16 @@ export class NodeRegistry {
 
   // ---- frames -------------------------------------------------------------------------------
 
-  private async handleFrame(conn: LinkConnection, data: Buffer): Promise<void> {
-    if (this.stopping) return;
-    const started = performance.now();
-    const parsed = parseNodeToScheduler(data, this.deps.config.maxFrameBytes);
+  /**
+   * One frame, in arrival order. Returns the promise of the frame's store writes when there are
+   * any: the adapter hands over the next frame only once it settles (§1.3, §5.1).
+   */
+  private handleFrame(conn: LinkConnection, data: Buffer): Promise<void> | undefined {
+    if (this.stopping) return undefined;
+    const started = this.deps.observeFrame ? performance.now() : 0;
+    const parsed = parseNodeFrame(data, this.deps.config.maxFrameBytes, this.boundReport(conn));
     let type = 'invalid';
+    let pending: Promise<void> | undefined;
     if (!parsed.ok) {
       const receivedType = typeof parsed.error.details.type === 'string' ? parsed.error.details.type : undefined;
       if (receivedType === 'node_heartbeat') this.countHeartbeat('received', 'invalid');
@@ -204,10 +243,10 @@ export class NodeRegistry {
       type = message.type;
       switch (message.type) {
         case 'node_register':
-          await this.register(conn, message, parsed.dropped);
+          pending = this.register(conn, message, parsed.dropped);
           break;
         case 'node_heartbeat':
-          await this.heartbeat(conn, message, parsed.dropped);
+          pending = this.heartbeat(conn, message, parsed.dropped);
           break;
         case 'job_ack':
         case 'job_started':
@@ -225,13 +264,22 @@ export class NodeRegistry {
         }
       }
     }
-    const ms = performance.now() - started;
-    this.deps.metrics.frameHandled(type, ms / 1000);
-    this.deps.observeFrame?.(type, ms);
+    const observe = this.deps.observeFrame;
+    if (observe) {
+      if (!pending) observe(type, performance.now() - started);
+      else pending = pending.then(() => observe(type, performance.now() - started));
+    }
+    return pending;
   }
 
   private reply(conn: LinkConnection, code: string, message: string, details?: Record<string, unknown>, nodeId?: string): void {
     conn.send(toFrame({ type: 'node_error', ...(nodeId ? { node_id: nodeId } : {}), code, message, ...(details ? { details } : {}) }));
+  }
+
+  /** The last parsed report of the node this connection speaks for (the fast path of parsing). */
+  private boundReport(conn: LinkConnection): ReportParts | undefined {
+    const nodeId = this.connections.get(conn.id)?.nodeId;
+    return nodeId === undefined ? undefined : this.nodes.get(nodeId)?.lastReport;
   }
 
   /** The node a message's sender may speak for (§4.2), or undefined after answering the refusal. */
@@ -286,9 +334,9 @@ export class NodeRegistry {
       hardware: message.hardware,
       maxConcurrentJobs: message.max_concurrent_jobs ?? DEFAULT_MAX_CONCURRENT_JOBS,
       caps,
-      capsKey: capabilitiesKey(caps),
       registeredAt: now,
     });
+    entry.lastReport = { installed_services: message.installed_services ?? [], capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities };
     this.warnDropped(entry, dropped);
     this.bind(conn, entry);
     this.nodes.set(nodeId, entry);
@@ -317,8 +365,9 @@ export class NodeRegistry {
   }
 
   private spawnMachine(entry: NodeEntry, now: number): void {
-    const supervisor = this.supervisor;
-    if (!supervisor) throw new Error('node registry used before its supervisor was attached');
+    entry.shard = shardOf(entry.nodeId);
+    const supervisor = this.shards[entry.shard];
+    if (!supervisor) throw new Error('node registry used before its supervisors were attached');
     supervisor.send({
       type: 'supervisor.startChild',
       spec: {
@@ -327,23 +376,43 @@ export class NodeRegistry {
         input: { nodeId: entry.nodeId, registeredAt: now, options: this.machineOptions },
         restart: 'temporary',
         shutdownMs: 1_000,
-        attach: (ref: AnyActorRef) => {
-          entry.ref = ref;
-          const changed = ref.on('node.statusChanged', (event: Extract<NodeStatusEmitted, { type: 'node.statusChanged' }>) => this.safely(() => this.statusChanged(entry, ref, event)));
-          const expired = ref.on('node.expired', () => this.safely(() => this.expired(entry, ref)));
-          return () => {
-            changed.unsubscribe();
-            expired.unsubscribe();
-            if (entry.ref === ref) entry.ref = undefined;
-          };
-        },
+        attach: this.attachNode,
       },
     });
   }
 
+  /**
+   * Attaches a fresh node machine (child spec `attach`). One function, and one listener each, serve
+   * every machine: the events carry the node id, so nothing is allocated per node for them.
+   */
+  private readonly attachNode = (ref: AnyActorRef): undefined => {
+    const entry = this.nodes.get(ref.id.slice('node:'.length));
+    if (!entry) return undefined;
+    entry.ref = ref;
+    ref.on('*', this.onMachineEvent);
+    return undefined;
+  };
+
+  private readonly onMachineEvent = (event: NodeStatusEmitted): void => {
+    const entry = this.nodes.get(event.nodeId);
+    if (!entry?.ref) return;
+    switch (event.type) {
+      case 'node.statusChanged':
+        this.safely(() => this.statusChanged(entry, event));
+        break;
+      case 'node.expired':
+        if (entry.status === 'offline') this.safely(() => this.forget(entry));
+        break;
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  };
+
   // ---- heartbeats (§4.3, §5.1) --------------------------------------------------------------
 
-  private async heartbeat(conn: LinkConnection, message: NodeHeartbeat, dropped: DroppedItem[]): Promise<void> {
+  private heartbeat(conn: LinkConnection, message: NodeHeartbeat, dropped: DroppedItem[]): Promise<void> | undefined {
     this.deps.metrics.heartbeat('received');
     const entry = this.boundEntry(conn, message.type, message.node_id);
     if (!entry) {
@@ -359,15 +428,25 @@ export class NodeRegistry {
       return;
     }
     this.deps.metrics.heartbeat('accepted');
-    if (message.epoch !== undefined && message.seq !== undefined) entry.lastSeq = { epoch: message.epoch, seq: message.seq };
+    if (message.epoch !== undefined && message.seq !== undefined) {
+      if (entry.lastSeq?.epoch === message.epoch) entry.lastSeq.seq = message.seq;
+      else entry.lastSeq = { epoch: message.epoch, seq: message.seq };
+    }
     this.warnDropped(entry, dropped);
     const now = this.deps.clock.now();
-    const caps = capabilitiesFromReport(message, entry.caps);
-    const key = capabilitiesKey(caps);
-    const capsChanged = key !== entry.capsKey;
-    if (capsChanged) {
-      entry.caps = caps;
-      entry.capsKey = key;
+    // The parser hands back the previous report's objects when nothing in it changed.
+    const last = entry.lastReport;
+    const sameReport =
+      last !== undefined &&
+      message.installed_services === last.installed_services &&
+      message.capability_by_type === last.capability_by_type &&
+      message.language_capabilities === last.language_capabilities;
+    let capsChanged = false;
+    if (!sameReport) {
+      entry.lastReport = { installed_services: message.installed_services, capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities };
+      const caps = capabilitiesFromReport(message, entry.caps);
+      capsChanged = !sameCapabilities(caps, entry.caps);
+      if (capsChanged) entry.caps = caps;
     }
     entry.load = loadOf(message.resource_usage);
     entry.lastHeartbeatAt = now;
@@ -385,7 +464,7 @@ export class NodeRegistry {
     }
     const patch: StoredNodePatch = { status: entry.status, reason: entry.reason, load: entry.load, lastHeartbeatAt: now, pools: entry.pools };
     if (capsChanged) patch.capabilities = entry.caps;
-    await this.writer.issue(this.deps.store.update(entry.nodeId, entry.registrationId, patch, this.deps.signal));
+    return this.writer.issue(this.deps.store.update(entry.nodeId, entry.registrationId, patch, this.deps.signal));
   }
 
   private jobMessage(conn: LinkConnection, message: NodeJobMessage): void {
@@ -397,8 +476,7 @@ export class NodeRegistry {
 
   // ---- status, pools, removal ---------------------------------------------------------------
 
-  private statusChanged(entry: NodeEntry, ref: AnyActorRef, event: Extract<NodeStatusEmitted, { type: 'node.statusChanged' }>): void {
-    if (entry.ref !== ref && entry.ref !== undefined) return;
+  private statusChanged(entry: NodeEntry, event: Extract<NodeStatusEmitted, { type: 'node.statusChanged' }>): void {
     entry.status = event.to;
     entry.reason = event.reason;
     this.log.info({ nodeId: entry.nodeId, from: event.from, to: event.to, reason: event.reason }, 'node status changed');
@@ -429,11 +507,6 @@ export class NodeRegistry {
     this.deps.bus.publish({ type: 'pool.membershipChanged', nodeId: entry.nodeId, pools: next.speech, textPools: next.text });
   }
 
-  private expired(entry: NodeEntry, ref: AnyActorRef): void {
-    if (entry.ref !== ref || entry.status !== 'offline') return;
-    this.forget(entry);
-  }
-
   /** Closes the node's connection and forgets the node (its machine failed or was lost). */
   private dropNode(entry: NodeEntry, code: number, reason: string): void {
     if (entry.conn?.isOpen()) entry.conn.close(code, reason);
@@ -449,7 +522,7 @@ export class NodeRegistry {
     const ref = entry.ref;
     entry.ref = undefined;
     // Not from inside the machine's own transition: stop it once that transition has finished.
-    if (ref) queueMicrotask(() => this.supervisor?.send({ type: 'supervisor.terminateChild', id: `node:${entry.nodeId}` }));
+    if (ref) queueMicrotask(() => this.shards[entry.shard]?.send({ type: 'supervisor.terminateChild', id: `node:${entry.nodeId}` }));
     this.log.info({ nodeId: entry.nodeId }, 'node forgotten');
     this.deps.bus.publish({ type: 'node.removed', nodeId: entry.nodeId });
   }
@@ -517,6 +590,20 @@ export class NodeRegistry {
 /** One message of the node link as a text frame (optional fields omitted, §1.4). */
 function toFrame(message: SchedulerToNodeMessage): string {
   return encodeFrame(message);
+}
+
+/** Number of shard supervisors the node machines are spread over. */
+export const REGISTRY_SHARDS = 32;
+
+function shardId(index: number): string {
+  return `shard:${index.toString(16).padStart(2, '0')}`;
+}
+
+/** FNV-1a of the node id, onto a shard. */
+function shardOf(nodeId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < nodeId.length; i++) hash = Math.imul(hash ^ nodeId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % REGISTRY_SHARDS;
 }
 
 function loadOf(usage: ResourceUsage): NodeLoad {

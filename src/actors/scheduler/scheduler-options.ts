@@ -29,7 +29,7 @@ export interface SchedulerConfig {
   heartbeatIntervalMs: number;
   /** `health_check_count`. */
   healthCheckCount: number;
-  /** `failure_window`. */
+  /** `failure_window` (at most 31). */
   failureWindow: number;
   /** `failure_count`. */
   failureCount: number;
@@ -88,7 +88,7 @@ const SchedulerConfigSchema = z
     wsIdleTimeoutMs: positiveMs,
     heartbeatIntervalMs: positiveMs,
     healthCheckCount: z.number().int().positive(),
-    failureWindow: z.number().int().positive(),
+    failureWindow: z.number().int().positive().max(31),
     failureCount: z.number().int().positive(),
     consecutiveFailures: z.number().int().positive(),
     warmupTimeoutMs: positiveMs,

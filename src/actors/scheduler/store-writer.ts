@@ -11,9 +11,17 @@ import { isKernelError } from '../../kernel/errors.js';
 const FAILURE_LOG_INTERVAL_MS = 5_000;
 
 export class StoreWriter {
-  private readonly pending = new Set<Promise<void>>();
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
   private lastLoggedAt = Number.NEGATIVE_INFINITY;
   private suppressed = 0;
+  private readonly settled = (): void => {
+    if (--this.inFlight === 0) this.drained?.();
+  };
+  private readonly rejected = (err: unknown): void => {
+    this.failed(err);
+    this.settled();
+  };
 
   constructor(
     private readonly metrics: SchedulerMetricsPort,
@@ -23,18 +31,21 @@ export class StoreWriter {
 
   /** Tracks a write; the returned promise settles with it and never rejects. */
   issue(write: Promise<unknown>): Promise<void> {
-    const tracked = write.then(
-      () => undefined,
-      (err: unknown) => this.failed(err),
-    );
-    this.pending.add(tracked);
-    void tracked.then(() => this.pending.delete(tracked));
-    return tracked;
+    this.inFlight++;
+    return write.then(this.settled, this.rejected);
   }
 
-  /** Settles once every write issued so far has settled. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+  /** Settles once no write is in flight. */
+  flush(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = this.drained;
+      this.drained = () => {
+        previous?.();
+        this.drained = undefined;
+        resolve();
+      };
+    });
   }
 
   private failed(err: unknown): void {

@@ -23,8 +23,6 @@ export interface SchedulerMetricsPort {
   /** `code` is the rejection code (§11); absent for an accepted registration. */
   registration(outcome: 'accepted' | 'rejected', code?: string): void;
   statusTransition(from: NodeStatus | 'none', to: NodeStatus, reason: string): void;
-  /** Time spent handling one node-link frame, by message type (`invalid` when it did not parse). */
-  frameHandled(type: string, seconds: number): void;
   /** A write or read of the capability store failed. */
   storeError(): void;
   /** Where the gauges come from; read at every scrape. */

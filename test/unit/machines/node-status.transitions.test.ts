@@ -106,7 +106,7 @@ describe('node status machine: ready and degraded', () => {
     const degraded = feed(readyNode(), beats('UUU')).snapshot;
     const recovered = feed(degraded, beats('H'));
     expect(recovered.changes).toEqual([['degraded', 'ready', 'recovered']]);
-    expect(recovered.snapshot.context.recent).toEqual([]);
+    expect(recovered.snapshot.context).toMatchObject({ recentUnhealthyBits: 0, recentCount: 0, consecutiveUnhealthy: 0 });
     expect(status(feed(recovered.snapshot, beats('UU')).snapshot)).toBe('ready');
   });
 });
@@ -160,10 +160,23 @@ describe('node status machine: offline, re-registration and drain', () => {
     expect(feed(offline, [{ type: 'node.drainRequested' }]).changes).toEqual([]);
   });
 
-  it('restarts the liveness timer on every accepted heartbeat, with the configured delay', () => {
-    const [, actions] = transition(nodeStatusMachine, start().snapshot, { type: 'node.heartbeat', healthy: true, at: 1 });
-    expect(actions.map((a) => a.type)).toEqual(['xstate.cancel', 'xstate.raise']);
-    expect(actions[1]!.params).toMatchObject({ delay: 45_000 });
+  it('sets the liveness timer at registration, due 45 s later, and only records the time of a heartbeat', () => {
+    const [, initial] = initialTransition(nodeStatusMachine, { nodeId: 'node-1', registeredAt: 1_000, options: OPTIONS });
+    expect(initial.find((a) => a.type === 'xstate.raise' && (a.params as { event: { type: string } }).event.type === 'node.livenessCheck')?.params).toMatchObject({
+      event: { type: 'node.livenessCheck', dueAt: 46_000 },
+      delay: 45_000,
+    });
+    const [next, actions] = transition(nodeStatusMachine, start().snapshot, { type: 'node.heartbeat', healthy: true, at: 30_000 });
+    expect(actions).toEqual([]);
+    expect(next.context.lastHeartbeatAt).toBe(30_000);
+  });
+
+  it('when the liveness timer fires after a later heartbeat, sets it again for exactly the time left', () => {
+    const { snapshot } = feed(start().snapshot, beats('H', 30_000));
+    const [again, actions] = transition(nodeStatusMachine, snapshot, { type: 'node.livenessCheck', dueAt: 45_000 });
+    expect(status(again)).toBe('registering');
+    expect(actions.find((a) => a.type === 'xstate.raise')?.params).toMatchObject({ event: { type: 'node.livenessCheck', dueAt: 75_000 }, delay: 30_000 });
+    expect(feed(again, [{ type: 'node.livenessCheck', dueAt: 75_000 }]).changes).toEqual([['registering', 'offline', 'heartbeat_timeout']]);
   });
 
   it('stops gracefully on supervisor.shutdown', () => {

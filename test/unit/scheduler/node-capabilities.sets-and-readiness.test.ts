@@ -4,7 +4,7 @@
  * type is ready per §4.3 rule 2.
  */
 import { describe, expect, it } from 'vitest';
-import { capabilitiesFromReport, capabilitiesKey, derivedNmtPairs, isTypeReady } from '../../../src/actors/scheduler/node-capabilities.js';
+import { capabilitiesFromReport, derivedNmtPairs, isTypeReady, sameCapabilities } from '../../../src/actors/scheduler/node-capabilities.js';
 import type { CapabilityReport } from '../../../src/actors/scheduler/node-capabilities.js';
 
 const report: CapabilityReport = {
@@ -29,16 +29,16 @@ describe('capabilities from a report', () => {
     expect(caps.nmtPairsReported).toBe(true);
   });
 
-  it('gives a reordered report the same key, and a changed one another (§12 item 23)', () => {
+  it('finds a reordered report the same, and a changed one not (§12 item 23)', () => {
     const reordered: CapabilityReport = {
       installed_services: [...report.installed_services!].reverse(),
       capability_by_type: [...report.capability_by_type].reverse().map((c) => (c.ready_impl_ids ? { ...c, ready_impl_ids: ['tts-a', 'tts-b'] } : c)),
       language_capabilities: { asr_languages: ['zh', 'en'], tts_languages: ['es', 'es'], nmt_pairs: [{ src: 'zh', tgt: 'en' }, { src: 'en', tgt: 'es' }] },
     };
-    const key = capabilitiesKey(capabilitiesFromReport(report));
-    expect(capabilitiesKey(capabilitiesFromReport(reordered))).toBe(key);
+    const caps = capabilitiesFromReport(report);
+    expect(sameCapabilities(capabilitiesFromReport(reordered), caps)).toBe(true);
     const stopped = { ...report, installed_services: [report.installed_services![0]!, { ...report.installed_services![1]!, status: 'stopped' as const }] };
-    expect(capabilitiesKey(capabilitiesFromReport(stopped))).not.toBe(key);
+    expect(sameCapabilities(capabilitiesFromReport(stopped), caps)).toBe(false);
   });
 
   it('derives a Lingua node\'s pairs from asr × semantic, or asr × tts without semantic languages (§5.1)', () => {
