@@ -81,6 +81,8 @@ export type NodeStatusEvent =
   | { type: 'node.scan'; at: number }
   /** The liveness timer, raised by the machine itself; `dueAt` is the time it was set to fire. */
   | { type: 'node.livenessCheck'; dueAt: number }
+  /** The scheduler is stopping: drop every timer and wait for `supervisor.shutdown`. */
+  | { type: 'node.quiesce' }
   | { type: 'supervisor.shutdown' };
 
 export type NodeStatusEmitted =
@@ -194,6 +196,7 @@ export const nodeStatusMachine = setup({
       { guard: 'isNotOffline', actions: 'armLiveness' },
     ],
     'node.scan': { guard: 'livenessLapsedAt', target: '.offline', actions: { type: 'because', params: { reason: 'heartbeat_timeout' } } },
+    'node.quiesce': { target: '.quiescent' },
     'supervisor.shutdown': { target: '.stopped' },
   },
   states: {
@@ -262,11 +265,24 @@ export const nodeStatusMachine = setup({
       // §4.4: heartbeats are ignored in offline; only a new registration leaves it.
       on: { 'node.heartbeat': {} },
     },
-    stopped: { type: 'final' },
+    // Leaving any status cancels its delayed transitions; the liveness timer is cancelled here.
+    quiescent: {
+      entry: 'disarmLiveness',
+      on: {
+        'node.heartbeat': {},
+        'node.reregistered': {},
+        'node.connectionClosed': {},
+        'node.livenessCheck': {},
+        'node.scan': {},
+        'node.drainRequested': {},
+        'node.drainCancelled': {},
+      },
+    },
+    stopped: { type: 'final', entry: 'disarmLiveness' },
   },
 });
 
-/** The status a snapshot of `nodeStatusMachine` is in (undefined once stopped). */
+/** The status a snapshot of `nodeStatusMachine` is in (undefined once quiescent or stopped). */
 export function nodeStatusOf(value: unknown): NodeStatus | undefined {
-  return typeof value === 'string' && value !== 'stopped' ? (value as NodeStatus) : undefined;
+  return typeof value === 'string' && value !== 'stopped' && value !== 'quiescent' ? (value as NodeStatus) : undefined;
 }

@@ -46,9 +46,8 @@ export class NodeEntry {
   lastHeartbeatAt: number | undefined;
   /** Last accepted seq of an epoch (§4.3). Kept across a re-registration with the same epoch. */
   lastSeq: SeqMark | undefined;
-  /** The status machine `node:<id>`, and the index of the shard supervisor that runs it. */
+  /** The status machine `node:<id>`. */
   ref: AnyActorRef | undefined;
-  shard = 0;
   /** The capability parts of the last parsed report, as parsed (the parser's fast path, §5.1 change check). */
   lastReport: ReportParts | undefined;
   /** True while a heartbeat is handled: its status changes are written with it. */

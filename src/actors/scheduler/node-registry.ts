@@ -10,17 +10,14 @@
  * capabilities, pools) are in place before the next frame of that connection is read (§1.3, §5.1).
  * Local state changes synchronously; store writes are issued in the order of those changes.
  */
-import type { AnyActorRef } from 'xstate';
 import type { Bus } from '../../kernel/bus.js';
 import type { Clock } from '../../kernel/clock.js';
-import { supervisorChild } from '../../kernel/supervisor.js';
 import type { ChildSpecInput } from '../../kernel/supervisor.js';
-import { SYSTEM_IDS } from '../../kernel/system.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CapabilityStorePort, NodeLoad, StoredNode, StoredNodePatch } from '../../kernel/ports/capability-store.port.js';
 import type { LinkConnection, LinkHandler } from '../../kernel/ports/link.port.js';
 import type { SchedulerMetricsPort } from '../../kernel/ports/scheduler-metrics.port.js';
-import { nodeStatusMachine, REGISTERED_REASON } from '../../machines/node-status.machine.js';
+import { REGISTERED_REASON } from '../../machines/node-status.machine.js';
 import type { NodeStatusEmitted, NodeStatusOptions } from '../../machines/node-status.machine.js';
 import { DEFAULT_MAX_CONCURRENT_JOBS, encodeFrame, newNodeId, NODE_STATUSES, normalizeLanguage, poolKey } from '../../protocol/index.js';
 import type { DroppedItem, NodeHeartbeat, NodeRegister, NodeStatus, NodeToSchedulerMessage, ResourceUsage, SchedulerToNodeMessage } from '../../protocol/index.js';
@@ -28,6 +25,8 @@ import { parseNodeFrame } from './heartbeat-parse.js';
 import type { ReportParts } from './heartbeat-parse.js';
 import { capabilitiesFromReport, sameCapabilities } from './node-capabilities.js';
 import { isHealthyHeartbeat, isStaleHeartbeat } from './node-health.js';
+import { NodeMachines } from './node-machines.js';
+import type { NodeMachineOwner } from './node-machines.js';
 import { NodeEntry, toNodeView } from './node-entry.js';
 import type { NodeView } from './node-entry.js';
 import { PoolIndex } from './pool-index.js';
@@ -70,9 +69,7 @@ export class NodeRegistry {
   private readonly pools = new PoolIndex();
   private readonly log: Logger;
   private readonly writer: StoreWriter;
-  private readonly machineOptions: NodeStatusOptions;
-  /** The shard supervisors under `registry`, by index; see `REGISTRY_SHARDS`. */
-  private readonly shards: Array<AnyActorRef | undefined> = new Array<AnyActorRef | undefined>(REGISTRY_SHARDS).fill(undefined);
+  private readonly machines: NodeMachines;
   private jobSink: ((nodeId: string, message: NodeJobMessage) => void) | undefined;
   private registrationSeq = 0;
   private stopping = false;
@@ -81,7 +78,7 @@ export class NodeRegistry {
     this.log = deps.logger.child({ actor: 'registry' });
     this.writer = new StoreWriter(deps.metrics, this.log, deps.signal);
     const c = deps.config;
-    this.machineOptions = {
+    const machineOptions: NodeStatusOptions = {
       healthCheckCount: c.healthCheckCount,
       failureWindow: c.failureWindow,
       failureCount: c.failureCount,
@@ -90,6 +87,7 @@ export class NodeRegistry {
       heartbeatTimeoutMs: c.heartbeatTimeoutMs,
       offlineRetentionMs: c.offlineRetentionMs,
     };
+    this.machines = new NodeMachines(this.machineOwner, machineOptions, this.log);
     deps.metrics.setGaugeSource(() => ({
       nodesByStatus: this.countByStatus(),
       poolSizes: { speech: this.pools.sizes('speech'), text: this.pools.sizes('text') },
@@ -105,43 +103,9 @@ export class NodeRegistry {
 
   // ---- wiring -------------------------------------------------------------------------------
 
-  /**
-   * The child spec of the `registry` supervisor: `REGISTRY_SHARDS` shard supervisors, each the
-   * parent of the node machines whose id hashes to it. A supervisor, like XState's own record of an
-   * actor's children, costs time in its number of children at every spawn and stop; shards keep
-   * that number small at 10 000 nodes.
-   */
+  /** The child spec of the `registry` supervisor, parent of the node machines. */
   supervisorSpec(clock: Pick<Clock, 'now'>): ChildSpecInput {
-    const shards = Array.from({ length: REGISTRY_SHARDS }, (_, index) =>
-      supervisorChild({ id: shardId(index), strategy: 'one_for_one', clock }, { attach: (ref: AnyActorRef) => this.attachShard(index, ref) }),
-    );
-    return supervisorChild({ id: 'registry', strategy: 'one_for_one', clock, children: shards }, { systemId: SYSTEM_IDS.registry });
-  }
-
-  /**
-   * Called with each fresh actor of a shard supervisor. A replacement shard starts with no node
-   * machines, so its nodes must register again.
-   */
-  private attachShard(index: number, ref: AnyActorRef): () => void {
-    const previous = this.shards[index];
-    if (previous && previous !== ref) {
-      const lost = [...this.nodes.values()].filter((entry) => entry.shard === index);
-      this.log.error({ shard: index, nodes: lost.length }, 'registry shard restarted; closing its node connections so they register again');
-      for (const entry of lost) this.dropNode(entry, 1011, 'scheduler_restart');
-    }
-    this.shards[index] = ref;
-    const sub = ref.on('supervisor.childExited', (event: { childId: string; exit: string }) => {
-      if (event.exit !== 'error' || !event.childId.startsWith('node:')) return;
-      const entry = this.nodes.get(event.childId.slice('node:'.length));
-      if (!entry) return;
-      this.log.error({ nodeId: entry.nodeId }, 'node status machine failed; closing its connection so it registers again');
-      entry.ref = undefined;
-      this.dropNode(entry, 1011, 'internal_error');
-    });
-    return () => {
-      sub.unsubscribe();
-      if (this.shards[index] === ref) this.shards[index] = undefined;
-    };
+    return this.machines.supervisorSpec(clock);
   }
 
   /** Where identity-checked job messages go (the dispatcher of a later issue). */
@@ -205,9 +169,15 @@ export class NodeRegistry {
     }
   }
 
-  /** From now on frames and closes are ignored: the scheduler is stopping. */
+  /**
+   * From now on frames and closes are ignored: the scheduler is stopping. Every machine drops its
+   * timers first: XState, stopping an actor, walks every timer of the whole actor system, so with
+   * 10 000 machines each still holding timers the stops would take time quadratic in the fleet.
+   */
   beginShutdown(): void {
+    if (this.stopping) return;
     this.stopping = true;
+    for (const entry of this.nodes.values()) entry.ref?.send({ type: 'node.quiesce' });
   }
 
   /** Removes this instance's records from the store. */
@@ -325,6 +295,7 @@ export class NodeRegistry {
     const previousEpoch = existing?.epoch;
     const caps = capabilitiesFromReport(message);
     const entry = existing ?? new NodeEntry(nodeId);
+    const previousConn = entry.conn;
     entry.reset({
       conn,
       registrationId: `${this.deps.instanceId}/${++this.registrationSeq}`,
@@ -338,12 +309,12 @@ export class NodeRegistry {
     });
     entry.lastReport = { installed_services: message.installed_services ?? [], capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities };
     this.warnDropped(entry, dropped);
-    this.bind(conn, entry);
+    this.bind(conn, entry, previousConn);
     this.nodes.set(nodeId, entry);
     // Written as the machine is about to make it: registering, in no pool (§4.1 step 5).
     const stored = this.writer.issue(this.deps.store.put({ ...this.storedRecord(entry), status: 'registering', reason: REGISTERED_REASON, pools: NO_POOLS }, this.deps.signal));
     if (entry.ref) entry.ref.send({ type: 'node.reregistered', at: now });
-    else this.spawnMachine(entry, now);
+    else this.machines.spawn(nodeId, now);
     await stored;
     if (this.stopping) return;
     this.deps.metrics.registration('accepted');
@@ -355,59 +326,52 @@ export class NodeRegistry {
     conn.send(toFrame({ type: 'node_register_ack', node_id: nodeId, message: 'Node registered successfully', status: 'registering', heartbeat_interval_ms: this.deps.config.heartbeatIntervalMs }));
   }
 
-  private bind(conn: LinkConnection, entry: NodeEntry): void {
-    for (const state of this.connections.values()) {
-      // §4.2: an older connection of this node no longer speaks for it, and its close changes nothing.
-      if (state.nodeId === entry.nodeId && state.conn !== conn) state.nodeId = undefined;
-    }
+  /**
+   * Binds `conn` to the node, unbinding the node's previous connection: a node is bound to at most
+   * one connection, the one of its current registration (so that one lookup finds it).
+   */
+  private bind(conn: LinkConnection, entry: NodeEntry, previous: LinkConnection | undefined): void {
+    if (previous && previous !== conn) this.unbind(previous, entry.nodeId);
     const state = this.connections.get(conn.id);
     if (state) state.nodeId = entry.nodeId;
   }
 
-  private spawnMachine(entry: NodeEntry, now: number): void {
-    entry.shard = shardOf(entry.nodeId);
-    const supervisor = this.shards[entry.shard];
-    if (!supervisor) throw new Error('node registry used before its supervisors were attached');
-    supervisor.send({
-      type: 'supervisor.startChild',
-      spec: {
-        id: `node:${entry.nodeId}`,
-        logic: nodeStatusMachine,
-        input: { nodeId: entry.nodeId, registeredAt: now, options: this.machineOptions },
-        restart: 'temporary',
-        shutdownMs: 1_000,
-        attach: this.attachNode,
-      },
-    });
+  /** §4.2: an older connection of a node no longer speaks for it, and its close changes nothing. */
+  private unbind(conn: LinkConnection, nodeId: string): void {
+    const state = this.connections.get(conn.id);
+    if (state?.nodeId === nodeId) state.nodeId = undefined;
   }
 
-  /**
-   * Attaches a fresh node machine (child spec `attach`). One function, and one listener each, serve
-   * every machine: the events carry the node id, so nothing is allocated per node for them.
-   */
-  private readonly attachNode = (ref: AnyActorRef): undefined => {
-    const entry = this.nodes.get(ref.id.slice('node:'.length));
-    if (!entry) return undefined;
-    entry.ref = ref;
-    ref.on('*', this.onMachineEvent);
-    return undefined;
-  };
-
-  private readonly onMachineEvent = (event: NodeStatusEmitted): void => {
-    const entry = this.nodes.get(event.nodeId);
-    if (!entry?.ref) return;
-    switch (event.type) {
-      case 'node.statusChanged':
-        this.safely(() => this.statusChanged(entry, event));
-        break;
-      case 'node.expired':
-        if (entry.status === 'offline') this.safely(() => this.forget(entry));
-        break;
-      default: {
-        const never: never = event;
-        return never;
+  private readonly machineOwner: NodeMachineOwner = {
+    attached: (nodeId, ref) => {
+      const entry = this.nodes.get(nodeId);
+      if (!entry) return false;
+      entry.ref = ref;
+      return true;
+    },
+    emitted: (event) => {
+      const entry = this.nodes.get(event.nodeId);
+      if (!entry?.ref) return;
+      switch (event.type) {
+        case 'node.statusChanged':
+          this.safely(() => this.statusChanged(entry, event));
+          break;
+        case 'node.expired':
+          if (entry.status === 'offline') this.safely(() => this.forget(entry));
+          break;
+        default: {
+          const never: never = event;
+          return never;
+        }
       }
-    }
+    },
+    lost: (nodeId) => {
+      const entry = this.nodes.get(nodeId);
+      if (!entry) return;
+      entry.ref = undefined;
+      if (entry.conn?.isOpen()) entry.conn.close(1011, 'internal_error');
+      this.forget(entry);
+    },
   };
 
   // ---- heartbeats (§4.3, §5.1) --------------------------------------------------------------
@@ -507,22 +471,14 @@ export class NodeRegistry {
     this.deps.bus.publish({ type: 'pool.membershipChanged', nodeId: entry.nodeId, pools: next.speech, textPools: next.text });
   }
 
-  /** Closes the node's connection and forgets the node (its machine failed or was lost). */
-  private dropNode(entry: NodeEntry, code: number, reason: string): void {
-    if (entry.conn?.isOpen()) entry.conn.close(code, reason);
-    this.forget(entry);
-  }
-
   private forget(entry: NodeEntry): void {
     if (this.nodes.get(entry.nodeId) !== entry) return;
     this.nodes.delete(entry.nodeId);
-    for (const state of this.connections.values()) if (state.nodeId === entry.nodeId) state.nodeId = undefined;
+    if (entry.conn) this.unbind(entry.conn, entry.nodeId);
     if (entry.pools !== NO_POOLS) this.pools.remove(entry.nodeId);
     this.writer.issue(this.deps.store.remove(entry.nodeId, entry.registrationId, this.deps.signal));
-    const ref = entry.ref;
+    if (entry.ref) this.machines.terminate(entry.nodeId);
     entry.ref = undefined;
-    // Not from inside the machine's own transition: stop it once that transition has finished.
-    if (ref) queueMicrotask(() => this.shards[entry.shard]?.send({ type: 'supervisor.terminateChild', id: `node:${entry.nodeId}` }));
     this.log.info({ nodeId: entry.nodeId }, 'node forgotten');
     this.deps.bus.publish({ type: 'node.removed', nodeId: entry.nodeId });
   }
@@ -590,20 +546,6 @@ export class NodeRegistry {
 /** One message of the node link as a text frame (optional fields omitted, §1.4). */
 function toFrame(message: SchedulerToNodeMessage): string {
   return encodeFrame(message);
-}
-
-/** Number of shard supervisors the node machines are spread over. */
-export const REGISTRY_SHARDS = 32;
-
-function shardId(index: number): string {
-  return `shard:${index.toString(16).padStart(2, '0')}`;
-}
-
-/** FNV-1a of the node id, onto a shard. */
-function shardOf(nodeId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < nodeId.length; i++) hash = Math.imul(hash ^ nodeId.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % REGISTRY_SHARDS;
 }
 
 function loadOf(usage: ResourceUsage): NodeLoad {

@@ -110,6 +110,21 @@ describe('node status timers', () => {
     ]);
   });
 
+  it('drops every timer when quiesced, so stopping many machines stays cheap, and ignores all but shutdown', () => {
+    const clock = new FakeClock();
+    const node = startNode(clock);
+    node.heartbeat(false);
+    expect(clock.pending).toBe(2);
+    node.actor.send({ type: 'node.quiesce' });
+    expect(clock.pending).toBe(0);
+    node.heartbeat(true);
+    node.actor.send({ type: 'node.connectionClosed' });
+    clock.advance(600_000);
+    expect(node.changes.map(([, to]) => to)).toEqual(['registering']);
+    node.actor.send({ type: 'supervisor.shutdown' });
+    expect(node.actor.getSnapshot().status).toBe('done');
+  });
+
   it('runs the backstop scan every status_scan_interval_ms on the clock, and stops with its actor', () => {
     const clock = new FakeClock();
     const ticks: number[] = [];
