@@ -111,9 +111,7 @@ export class NodeMachines {
       this.log.error({ nodeId }, 'node status machine failed; the node must register again');
       this.owner.lost(nodeId);
     });
-    return () => {
-      sub.unsubscribe();
-      if (this.shards[index] === ref) this.shards[index] = undefined;
-    };
+    // The old actor stays recorded until its replacement attaches: that is how the loss is seen.
+    return () => sub.unsubscribe();
   }
 }
