@@ -59,63 +59,102 @@ function start(file: string, args: string[]): Promise<{ endpoint: Endpoint; hell
   });
 }
 
-interface RunResult {
+interface Fleet {
   mode: Mode;
-  burstMs: number;
+  server: Endpoint;
+  nodes: Endpoint;
   connectMs: number;
+  burstMs: number;
   bytesPerNode: number;
   heapPerNode: number;
-  paced: { handledPerSec: number; p50: number; p99: number; max: number; loopDelayP99Ms: number; n: number };
-  steadyBytesPerNode: number;
-  steadyHeapPerNode: number;
-  blast: { handledPerSec: number; rates: number[]; handled: number; sent: number; p50: number; p99: number };
+  rssBefore: number;
+  heapBefore: number;
 }
 
-async function run(mode: Mode): Promise<RunResult> {
+interface RunResult extends Omit<Fleet, 'server' | 'nodes' | 'rssBefore' | 'heapBefore'> {
+  steadyBytesPerNode: number;
+  steadyHeapPerNode: number;
+  paced: { p50: number; p99: number; max: number; loopDelayP99Ms: number; n: number };
+  blast: { handledPerSec: number; rates: number[]; p50: number; p99: number };
+}
+
+/** A server of `mode` with its own client process, N nodes connected, registered and heartbeating. */
+async function startFleet(mode: Mode): Promise<Fleet> {
   const server = await start('./scheduler-server.ts', [mode]);
   const port = server.hello.port as number;
   const nodes = await start('./scheduler-nodes.ts', []);
   const srv = server.endpoint;
-  const cli = nodes.endpoint;
+  const before = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  const connected = await nodes.endpoint.request<{ connectMs: number; burstMs: number }>({ cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/node`, count: NODES, expectAcks: mode === 'scheduler' } satisfies NodesCommand);
+  await waitForHandled(srv, 3 * NODES);
+  const after = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
+  return {
+    mode,
+    server: srv,
+    nodes: nodes.endpoint,
+    connectMs: connected.connectMs,
+    burstMs: connected.burstMs,
+    bytesPerNode: (after.rssBytes - before.rssBytes) / NODES,
+    heapPerNode: (after.heapUsedBytes - before.heapUsedBytes) / NODES,
+    rssBefore: before.rssBytes,
+    heapBefore: before.heapUsedBytes,
+  };
+}
+
+async function pacedPhase(fleet: Fleet): Promise<Pick<RunResult, 'paced' | 'steadyBytesPerNode' | 'steadyHeapPerNode'>> {
+  await fleet.nodes.request({ cmd: 'paced', intervalMs: INTERVAL_MS, durationMs: PACED_MS, changeEvery: CHANGE_EVERY } satisfies NodesCommand);
+  const paced = await fleet.server.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
+  const summary = summarize(paced.samples);
+  const steady = await fleet.server.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  return {
+    paced: { p50: summary.p50, p99: summary.p99, max: summary.max, loopDelayP99Ms: paced.loopDelayP99Ms, n: summary.n },
+    steadyBytesPerNode: (steady.rssBytes - fleet.rssBefore) / NODES,
+    steadyHeapPerNode: (steady.heapUsedBytes - fleet.heapBefore) / NODES,
+  };
+}
+
+/**
+ * One saturation round: the fleet's nodes send BLAST_FRAMES heartbeats as fast as their sockets
+ * drain. Loopback buffers absorb what the server does not read yet, so the rate is the server's,
+ * from its first to its last handled heartbeat, once it has drained.
+ */
+async function blastRound(fleet: Fleet): Promise<{ rate: number; samples: number[] }> {
+  await fleet.nodes.request({ cmd: 'blast', frames: BLAST_FRAMES, changeEvery: 10 } satisfies NodesCommand);
+  await waitForDrain(fleet.server);
+  const stats = await fleet.server.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
+  return { rate: stats.handled / Math.max(1e-3, (stats.lastAt - stats.firstAt) / 1000), samples: stats.samples };
+}
+
+async function stopFleet(fleet: Fleet): Promise<void> {
+  await fleet.nodes.request({ cmd: 'close' } satisfies NodesCommand).catch(() => undefined);
+  await fleet.server.request({ cmd: 'stop' } satisfies ServerCommand).catch(() => undefined);
+}
+
+/**
+ * Every mode's fleet stays up; the paced phases run one after the other, and the saturation rounds
+ * take turns (baseline, validating, scheduler, again…), so a drift in the machine's speed over
+ * the run weighs on every mode alike.
+ */
+async function runAll(modes: Mode[]): Promise<Record<Mode, RunResult>> {
+  const fleets: Fleet[] = [];
   try {
-    const before = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
-    const connected = await cli.request<{ connectMs: number; burstMs: number }>({ cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/node`, count: NODES, expectAcks: mode === 'scheduler' } satisfies NodesCommand);
-    await waitForHandled(srv, 3 * NODES);
-    const after = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
-    await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
-
-    await cli.request({ cmd: 'paced', intervalMs: INTERVAL_MS, durationMs: PACED_MS, changeEvery: CHANGE_EVERY } satisfies NodesCommand);
-    const paced = await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
-    const pacedSummary = summarize(paced.samples);
-    const steady = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
-
-    // Loopback buffers absorb what the clients send faster than the server reads: the rate is
-    // measured on the server, from its first to its last handled heartbeat, once it has drained.
-    const rounds: Array<{ rate: number; stats: ServerStats; sent: number }> = [];
-    for (let round = 0; round < BLAST_ROUNDS; round++) {
-      const blastSent = await cli.request<{ sent: number }>({ cmd: 'blast', frames: BLAST_FRAMES, changeEvery: 10 } satisfies NodesCommand);
-      await waitForDrain(srv);
-      const stats = await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
-      rounds.push({ rate: stats.handled / Math.max(1e-3, (stats.lastAt - stats.firstAt) / 1000), stats, sent: blastSent.sent });
+    for (const mode of modes) fleets.push(await startFleet(mode));
+    const paced = new Map<Mode, Awaited<ReturnType<typeof pacedPhase>>>();
+    for (const fleet of fleets) paced.set(fleet.mode, await pacedPhase(fleet));
+    const rounds = new Map<Mode, Array<{ rate: number; samples: number[] }>>(modes.map((m) => [m, []]));
+    for (let round = 0; round < BLAST_ROUNDS; round++) for (const fleet of fleets) rounds.get(fleet.mode)!.push(await blastRound(fleet));
+    const results = {} as Record<Mode, RunResult>;
+    for (const fleet of fleets) {
+      const sorted = [...rounds.get(fleet.mode)!].sort((a, b) => a.rate - b.rate);
+      const median = sorted[Math.floor(sorted.length / 2)]!;
+      const summary = summarize(median.samples);
+      const { server: _server, nodes: _nodes, rssBefore: _rss, heapBefore: _heap, ...rest } = fleet;
+      results[fleet.mode] = { ...rest, ...paced.get(fleet.mode)!, blast: { handledPerSec: median.rate, rates: rounds.get(fleet.mode)!.map((r) => r.rate), p50: summary.p50, p99: summary.p99 } };
     }
-    rounds.sort((a, b) => a.rate - b.rate);
-    const median = rounds[Math.floor(rounds.length / 2)]!;
-    const blast = median.stats;
-    const blastSummary = summarize(blast.samples);
-    return {
-      mode,
-      burstMs: connected.burstMs,
-      connectMs: connected.connectMs,
-      bytesPerNode: (after.rssBytes - before.rssBytes) / NODES,
-      heapPerNode: (after.heapUsedBytes - before.heapUsedBytes) / NODES,
-      paced: { handledPerSec: paced.handled / (PACED_MS / 1000), p50: pacedSummary.p50, p99: pacedSummary.p99, max: pacedSummary.max, loopDelayP99Ms: paced.loopDelayP99Ms, n: pacedSummary.n },
-      steadyBytesPerNode: (steady.rssBytes - before.rssBytes) / NODES,
-      steadyHeapPerNode: (steady.heapUsedBytes - before.heapUsedBytes) / NODES,
-      blast: { handledPerSec: median.rate, rates: rounds.map((r) => r.rate), handled: blast.handled, sent: median.sent, p50: blastSummary.p50, p99: blastSummary.p99 },
-    };
+    return results;
   } finally {
-    await cli.request({ cmd: 'close' } satisfies NodesCommand).catch(() => undefined);
-    await srv.request({ cmd: 'stop' } satisfies ServerCommand).catch(() => undefined);
+    for (const fleet of fleets) await stopFleet(fleet);
   }
 }
 
@@ -147,9 +186,7 @@ const ms = (value: number) => `${fmt(value, 3)} ms`;
 async function main(): Promise<void> {
   console.log(`scheduler benchmark: ${NODES} nodes, heartbeat every ${INTERVAL_MS} ms for ${PACED_MS} ms, saturation ${BLAST_ROUNDS} × ${BLAST_FRAMES} heartbeats`);
   console.log(`${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}): the server, the simulated nodes and this orchestrator share them, so every number here includes that contention.`);
-  const baseline = await run('baseline');
-  const validating = await run('validating');
-  const scheduler = await run('scheduler');
+  const { baseline, validating, scheduler } = await runAll(['baseline', 'validating', 'scheduler']);
   const ratio = scheduler.blast.handledPerSec / baseline.blast.handledPerSec;
   const validatingRatio = scheduler.blast.handledPerSec / validating.blast.handledPerSec;
   const pacedRate = NODES / (INTERVAL_MS / 1000);
@@ -172,7 +209,7 @@ async function main(): Promise<void> {
     ['event-loop delay p99 (baseline / scheduler)', `${ms(baseline.paced.loopDelayP99Ms)} / ${ms(scheduler.paced.loopDelayP99Ms)}`],
   ]);
   const rates = (r: RunResult) => `${fmt(r.blast.handledPerSec, 0)} heartbeats/s (median of ${r.blast.rates.map((x) => fmt(x, 0)).join(', ')})`;
-  report('saturation: the nodes send heartbeats as fast as their sockets drain (a capability change every 10)', [
+  report(`saturation: ${BLAST_ROUNDS} rounds per server, taking turns, of ${BLAST_FRAMES} heartbeats sent as fast as the sockets drain (a capability change every 10)`, [
     ['bare ws baseline (JSON.parse only)', rates(baseline)],
     ['bare ws + protocol validation (JSON + zod)', rates(validating)],
     ['linguamesh scheduler', rates(scheduler)],

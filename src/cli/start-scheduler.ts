@@ -4,7 +4,7 @@
  *
  *   scheduler (root supervisor)
  *   ├─ registry  (supervisor, system id `registry`)
- *   │   └─ shard:00 … shard:1f (supervisors) └─ node:<id> status machines
+ *   │   └─ shard:00 … shard:3f (supervisors) └─ node:<id> status machines
  *   ├─ scan      (backstop of the node timers)
  *   └─ server    (HTTP + /ws/node + /ws/session on one port)
  *

@@ -2,7 +2,7 @@
  * The status machines of the nodes (`node:<id>`) and the supervisors they run under:
  *
  *   registry (supervisor, system id `registry`)
- *   └─ shard:00 … shard:1f (supervisors) └─ node:<id> (nodeStatusMachine, temporary)
+ *   └─ shard:00 … shard:3f (supervisors) └─ node:<id> (nodeStatusMachine, temporary)
  *
  * A supervisor, like XState's own record of an actor's children, costs time in its number of
  * children at every spawn and stop, so the machines are spread over `REGISTRY_SHARDS` shards by a
@@ -19,7 +19,7 @@ import { nodeStatusMachine } from '../../machines/node-status.machine.js';
 import type { NodeStatusEmitted, NodeStatusOptions } from '../../machines/node-status.machine.js';
 
 /** Number of shard supervisors the node machines are spread over. */
-export const REGISTRY_SHARDS = 32;
+export const REGISTRY_SHARDS = 64;
 
 /** What the machines tell their owner (from inside the machine's own transition, for `emitted`). */
 export interface NodeMachineOwner {
@@ -54,8 +54,10 @@ export class NodeMachines {
 
   /** The child spec of the `registry` supervisor and its shards. */
   supervisorSpec(clock: Pick<Clock, 'now'>): ChildSpecInput {
+    // At shutdown a shard is stopped at once, its machines with it: they were quiesced first and hold
+    // nothing, and stopping them one by one would cost time in the shard's size for each.
     const shards = Array.from({ length: REGISTRY_SHARDS }, (_, index) =>
-      supervisorChild({ id: shardId(index), strategy: 'one_for_one', clock }, { attach: (ref: AnyActorRef) => this.attachShard(index, ref) }),
+      supervisorChild({ id: shardId(index), strategy: 'one_for_one', clock }, { shutdownMs: 0, attach: (ref: AnyActorRef) => this.attachShard(index, ref) }),
     );
     return supervisorChild({ id: 'registry', strategy: 'one_for_one', clock, children: shards }, { systemId: SYSTEM_IDS.registry });
   }
