@@ -74,7 +74,10 @@ export function parseNodeFrame(data: Buffer, maxFrameBytes: number, previous: Re
     const plain = plainVolatile(raw);
     const rest: ParseResult<VolatileHeartbeat> = plain ? { ok: true, value: plain, dropped: [] } : parseWith(VolatileHeartbeatSchema, raw, 'node message', { type: raw.type });
     if (rest.ok) {
-      const message: NodeHeartbeat = { ...rest.value, installed_services: previous.installed_services, capability_by_type: previous.capability_by_type };
+      // `rest.value` is a fresh object of ours: completed in place rather than copied.
+      const message = rest.value as NodeHeartbeat;
+      message.installed_services = previous.installed_services;
+      message.capability_by_type = previous.capability_by_type;
       if (previous.language_capabilities !== undefined) message.language_capabilities = previous.language_capabilities;
       return { ok: true, value: message, dropped: rest.dropped };
     }
