@@ -134,14 +134,20 @@ async function stopFleet(fleet: Fleet): Promise<void> {
 /**
  * Every mode's fleet stays up; the paced phases run one after the other, and the saturation rounds
  * take turns (baseline, validating, scheduler, again…), so a drift in the machine's speed over
- * the run weighs on every mode alike.
+ * the run weighs on every mode alike. A round of each takes well under the 45 s after which the
+ * scheduler would declare silent nodes offline.
  */
 async function runAll(modes: Mode[]): Promise<Record<Mode, RunResult>> {
   const fleets: Fleet[] = [];
   try {
-    for (const mode of modes) fleets.push(await startFleet(mode));
+    // Each fleet's paced phase right after it starts: a scheduler whose nodes stayed silent for
+    // 45 s while other fleets were measured would have declared them offline.
     const paced = new Map<Mode, Awaited<ReturnType<typeof pacedPhase>>>();
-    for (const fleet of fleets) paced.set(fleet.mode, await pacedPhase(fleet));
+    for (const mode of modes) {
+      const fleet = await startFleet(mode);
+      fleets.push(fleet);
+      paced.set(mode, await pacedPhase(fleet));
+    }
     const rounds = new Map<Mode, Array<{ rate: number; samples: number[] }>>(modes.map((m) => [m, []]));
     for (let round = 0; round < BLAST_ROUNDS; round++) for (const fleet of fleets) rounds.get(fleet.mode)!.push(await blastRound(fleet));
     const results = {} as Record<Mode, RunResult>;
@@ -187,6 +193,9 @@ async function main(): Promise<void> {
   console.log(`scheduler benchmark: ${NODES} nodes, heartbeat every ${INTERVAL_MS} ms for ${PACED_MS} ms, saturation ${BLAST_ROUNDS} × ${BLAST_FRAMES} heartbeats`);
   console.log(`${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}): the server, the simulated nodes and this orchestrator share them, so every number here includes that contention.`);
   const { baseline, validating, scheduler } = await runAll(['baseline', 'validating', 'scheduler']);
+  for (const result of [baseline, validating, scheduler]) {
+    if (result.paced.n === 0 || result.blast.handledPerSec === 0) throw new Error(`${result.mode}: no heartbeat was handled; the measurement is void`);
+  }
   const ratio = scheduler.blast.handledPerSec / baseline.blast.handledPerSec;
   const validatingRatio = scheduler.blast.handledPerSec / validating.blast.handledPerSec;
   const pacedRate = NODES / (INTERVAL_MS / 1000);
