@@ -7,16 +7,17 @@ import { registerNodeCommand } from './node.command.js';
 import { registerNodeServicesCommand } from './node-services.command.js';
 import { registerHubCommand } from './hub.command.js';
 import { registerPkgCommand } from './pkg.command.js';
+import { registerSchedulerCommand } from './scheduler.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
     .description('Compute fabric for real-time speech translation: node, scheduler and model hub.')
     .version('0.1.0');
   registerNodeCommand(program);
-  program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
   registerNodeServicesCommand(program);
   registerHubCommand(program);
   registerPkgCommand(program);
+  registerSchedulerCommand(program);
   return program;
 }
 
