@@ -7,16 +7,19 @@ import { registerNodeCommand } from './node.command.js';
 import { registerNodeServicesCommand } from './node-services.command.js';
 import { registerHubCommand } from './hub.command.js';
 import { registerPkgCommand } from './pkg.command.js';
+import { registerSchedulerCommand } from './scheduler.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
     .description('Compute fabric for real-time speech translation: node, scheduler and model hub.')
     .version('0.1.0');
   registerNodeCommand(program);
-  program.command('scheduler').description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)');
   registerNodeServicesCommand(program);
   registerHubCommand(program);
   registerPkgCommand(program);
+  program.command('node').description('run a compute node (registers with a scheduler, runs speech services and jobs)');
+  registerSchedulerCommand(program);
+  program.command('hub').description('run a model hub (versioned service packages over HTTP)');
   return program;
 }
 

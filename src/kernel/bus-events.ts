@@ -57,7 +57,12 @@ export type BusEvent =
   | { type: 'node.registered'; nodeId: string }
   | { type: 'node.statusChanged'; nodeId: string; from: NodeStatus | 'none'; to: NodeStatus; reason: string }
   | { type: 'node.capabilitiesChanged'; nodeId: string }
-  | { type: 'pool.membershipChanged'; nodeId: string; pools: string[] }
+  /** `pools`: the node's pools for speech jobs (`use_tts` true); `textPools`: for `use_tts` false jobs (§5.2). */
+  | { type: 'pool.membershipChanged'; nodeId: string; pools: string[]; textPools?: string[] }
+  /** A node re-registered with another process epoch: its in-flight jobs are to be reassigned (§4.1, §5.4). */
+  | { type: 'node.epochChanged'; nodeId: string; previousEpoch: string | undefined; epoch: string | undefined }
+  /** An offline node's record was dropped after its retention time; it is unknown from now on. */
+  | { type: 'node.removed'; nodeId: string }
   | { type: 'dispatch.assigned'; jobId: string; attemptId: number; nodeId: string; sessionId: string }
   | { type: 'dispatch.resolved'; jobId: string; sessionId: string; outcome: 'result' | 'failed' | 'missing'; code?: string }
   | { type: 'session.opened'; sessionId: string }

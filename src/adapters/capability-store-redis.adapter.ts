@@ -1,0 +1,265 @@
+/**
+ * The capability store in Redis, shared by every scheduler instance of a fleet.
+ *
+ * Keys (a hash tag per node, so that a node's keys share one cluster slot and its scripts stay
+ * single-slot):
+ * - `lm:{<node_id>}:node`: hash with `registration` (fencing token), `owner` (instance id),
+ *   `base` (JSON of what a registration fixes), `status`, `reason`, `pools`, `load`, `lastHeartbeatAt`;
+ * - `lm:{<node_id>}:caps`: JSON of the normalized capabilities;
+ * - `lm:nodes`: sorted set of node ids scored by the expiry time of their keys, for listing.
+ * Every write refreshes a `ttlMs` expiry on the node's keys, so the records of a crashed instance
+ * disappear on their own; an instance that stops removes its records (`removeOwnedBy`).
+ */
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { AbortedError, KernelError } from '../kernel/errors.js';
+import type { CapabilityStorePort, NodeCapabilities, PoolVariant, StoredNode, StoredNodePatch } from '../kernel/ports/capability-store.port.js';
+import { CapabilityByTypeSchema, HardwareSchema, InstalledServiceSchema, NmtPairSchema, NodeStatusSchema } from '../protocol/index.js';
+
+export interface RedisCapabilityStoreOptions {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://…`. */
+  url: string;
+  /** Expiry of a node's keys after its last write, in ms. */
+  ttlMs: number;
+  /** Prefix of every key. Default `lm`. */
+  keyPrefix?: string;
+  /** Bound of one command, queued time included, in ms. Default 2 000. */
+  commandTimeoutMs?: number;
+  /** Bound of the initial connection, in ms. Default 5 000. */
+  connectTimeoutMs?: number;
+}
+
+// KEYS: node hash, caps. ARGV: registration, ttl ms, caps JSON or '', then field/value pairs.
+const UPDATE_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'registration') ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) else redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if #ARGV > 3 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+// KEYS: node hash, caps. ARGV: field to compare (`registration` or `owner`), expected value.
+const REMOVE_SCRIPT = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;
+
+interface ScriptCommands {
+  lmUpdate(node: string, caps: string, ...args: string[]): Promise<number>;
+  lmRemove(node: string, caps: string, field: string, expected: string): Promise<number>;
+}
+
+const CapabilitiesSchema = z.object({
+  installedServices: z.array(InstalledServiceSchema),
+  capabilityByType: z.array(CapabilityByTypeSchema),
+  asrLanguages: z.array(z.string()),
+  ttsLanguages: z.array(z.string()),
+  semanticLanguages: z.array(z.string()),
+  nmtPairs: z.array(NmtPairSchema),
+  nmtPairsReported: z.boolean(),
+});
+
+const BaseSchema = z.object({
+  epoch: z.string().optional(),
+  version: z.string(),
+  platform: z.string(),
+  hardware: HardwareSchema,
+  maxConcurrentJobs: z.number().int().positive(),
+  registeredAt: z.number().int(),
+});
+
+const LoadSchema = z.object({
+  runningJobs: z.number().int().nonnegative(),
+  cpuPercent: z.number(),
+  memPercent: z.number(),
+  gpuPercent: z.number().optional(),
+  gpuMemPercent: z.number().optional(),
+});
+
+const PoolsSchema = z.object({ speech: z.array(z.string()), text: z.array(z.string()) });
+
+function json<T extends z.ZodType>(schema: T) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+}
+
+const NodeHashSchema = z.object({
+  registration: z.string(),
+  owner: z.string(),
+  base: json(BaseSchema),
+  status: NodeStatusSchema,
+  reason: z.string(),
+  pools: json(PoolsSchema),
+  load: json(LoadSchema).optional(),
+  lastHeartbeatAt: z.coerce.number().int().optional(),
+});
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function unavailable(err: unknown): KernelError {
+  return new KernelError('STORE_UNAVAILABLE', `redis capability store: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+}
+
+/** Hash fields of a patch (JSON for objects); `capabilities` goes to its own key. */
+function patchFields(patch: StoredNodePatch): string[] {
+  const fields: string[] = [];
+  if (patch.status !== undefined) fields.push('status', patch.status);
+  if (patch.reason !== undefined) fields.push('reason', patch.reason);
+  if (patch.pools !== undefined) fields.push('pools', JSON.stringify(patch.pools));
+  if (patch.load !== undefined) fields.push('load', JSON.stringify(patch.load));
+  if (patch.lastHeartbeatAt !== undefined) fields.push('lastHeartbeatAt', String(patch.lastHeartbeatAt));
+  return fields;
+}
+
+/** Connects (bounded by `connectTimeoutMs`) and returns the store; rejects STORE_UNAVAILABLE. */
+export async function createRedisCapabilityStore(options: RedisCapabilityStoreOptions): Promise<CapabilityStorePort> {
+  const prefix = options.keyPrefix ?? 'lm';
+  const ttl = String(options.ttlMs);
+  const indexKey = `${prefix}:nodes`;
+  const nodeKey = (id: string) => `${prefix}:{${id}}:node`;
+  const capsKey = (id: string) => `${prefix}:{${id}}:caps`;
+  const client = new Redis(options.url, {
+    lazyConnect: true,
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    maxRetriesPerRequest: 1,
+  });
+  // Without a listener ioredis reports connection errors on stderr; failed commands reject anyway.
+  client.on('error', () => undefined);
+  client.defineCommand('lmUpdate', { numberOfKeys: 2, lua: UPDATE_SCRIPT });
+  client.defineCommand('lmRemove', { numberOfKeys: 2, lua: REMOVE_SCRIPT });
+  const scripts = client as unknown as ScriptCommands;
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw unavailable(err);
+  }
+
+  const run = async <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> => {
+    if (signal.aborted) throw new AbortedError('capability store call aborted');
+    try {
+      return await fn();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  };
+
+  const decode = (nodeId: string, hash: Record<string, string>, caps: string | null): StoredNode | undefined => {
+    if (caps === null || Object.keys(hash).length === 0) return undefined;
+    const parsedHash = NodeHashSchema.safeParse(hash);
+    const parsedCaps = json(CapabilitiesSchema).safeParse(caps);
+    // A record this version cannot read is treated as absent rather than breaking every listing.
+    if (!parsedHash.success || !parsedCaps.success) return undefined;
+    const h = parsedHash.data;
+    return {
+      nodeId,
+      owner: h.owner,
+      registrationId: h.registration,
+      ...h.base,
+      status: h.status,
+      reason: h.reason,
+      capabilities: parsedCaps.data as NodeCapabilities,
+      ...(h.load ? { load: h.load } : {}),
+      pools: h.pools,
+      ...(h.lastHeartbeatAt !== undefined ? { lastHeartbeatAt: h.lastHeartbeatAt } : {}),
+    };
+  };
+
+  const listAll = async (): Promise<StoredNode[]> => {
+    await client.zremrangebyscore(indexKey, '-inf', Date.now());
+    const ids = await client.zrange(indexKey, 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = client.pipeline();
+    for (const id of ids) pipeline.hgetall(nodeKey(id)).get(capsKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const nodes: StoredNode[] = [];
+    ids.forEach((id, i) => {
+      const [hashErr, hash] = replies[2 * i] ?? [];
+      const [capsErr, caps] = replies[2 * i + 1] ?? [];
+      if (hashErr || capsErr) throw hashErr ?? capsErr;
+      const node = decode(id, (hash ?? {}) as Record<string, string>, (caps ?? null) as string | null);
+      if (node) nodes.push(node);
+    });
+    return nodes.sort((a, b) => compareIds(a.nodeId, b.nodeId));
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    put: (node, signal) =>
+      run(signal, async () => {
+        const { nodeId, owner, registrationId, capabilities, status, reason, pools, load, lastHeartbeatAt } = node;
+        const base = { epoch: node.epoch, version: node.version, platform: node.platform, hardware: node.hardware, maxConcurrentJobs: node.maxConcurrentJobs, registeredAt: node.registeredAt };
+        const fields = ['registration', registrationId, 'owner', owner, 'base', JSON.stringify(base), ...patchFields({ status, reason, pools, load, lastHeartbeatAt })];
+        // Issued back to back, so they reach Redis in this order on the one connection.
+        const transaction = client
+          .multi()
+          .del(nodeKey(nodeId))
+          .hset(nodeKey(nodeId), ...fields)
+          .pexpire(nodeKey(nodeId), options.ttlMs)
+          .set(capsKey(nodeId), JSON.stringify(capabilities), 'PX', options.ttlMs)
+          .exec();
+        const indexed = client.zadd(indexKey, Date.now() + options.ttlMs, nodeId);
+        const [replies] = await Promise.all([transaction, indexed]);
+        const failed = (replies ?? []).find(([err]) => err);
+        if (failed) throw failed[0];
+      }),
+    update: (nodeId, registrationId, patch, signal) =>
+      run(signal, async () => {
+        const caps = patch.capabilities ? JSON.stringify(patch.capabilities) : '';
+        const applied = await scripts.lmUpdate(nodeKey(nodeId), capsKey(nodeId), registrationId, ttl, caps, ...patchFields(patch));
+        if (applied !== 1) return false;
+        await client.zadd(indexKey, 'XX', Date.now() + options.ttlMs, nodeId);
+        return true;
+      }),
+    get: (nodeId, signal) =>
+      run(signal, async () => {
+        const [hash, caps] = await Promise.all([client.hgetall(nodeKey(nodeId)), client.get(capsKey(nodeId))]);
+        return decode(nodeId, hash, caps);
+      }),
+    list: (signal) => run(signal, listAll),
+    remove: (nodeId, registrationId, signal) =>
+      run(signal, async () => {
+        const removed = await scripts.lmRemove(nodeKey(nodeId), capsKey(nodeId), 'registration', registrationId);
+        if (removed === 1) await client.zrem(indexKey, nodeId);
+        return removed === 1;
+      }),
+    removeOwnedBy: (owner, signal) =>
+      run(signal, async () => {
+        const ids = await client.zrange(indexKey, 0, -1);
+        let removed = 0;
+        for (const id of ids) {
+          if ((await scripts.lmRemove(nodeKey(id), capsKey(id), 'owner', owner)) !== 1) continue;
+          await client.zrem(indexKey, id);
+          removed++;
+        }
+        return removed;
+      }),
+    pools: (variant: PoolVariant, signal) =>
+      run(signal, async () => {
+        const pools = new Map<string, string[]>();
+        for (const node of await listAll()) {
+          for (const key of node.pools[variant]) {
+            let members = pools.get(key);
+            if (!members) pools.set(key, (members = []));
+            members.push(node.nodeId);
+          }
+        }
+        return Object.fromEntries([...pools.entries()].sort(([a], [b]) => compareIds(a, b)));
+      }),
+    close() {
+      closing ??= client
+        .quit()
+        .then(() => undefined)
+        .catch(() => client.disconnect());
+      return closing;
+    },
+  };
+}
