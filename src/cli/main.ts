@@ -17,9 +17,7 @@ export function buildProgram(): Command {
   registerNodeServicesCommand(program);
   registerHubCommand(program);
   registerPkgCommand(program);
-  program.command('node').description('run a compute node (registers with a scheduler, runs speech services and jobs)');
   registerSchedulerCommand(program);
-  program.command('hub').description('run a model hub (versioned service packages over HTTP)');
   return program;
 }
 
