@@ -1,7 +1,8 @@
 /**
  * The speech port over HTTP/1.1 with undici (PROTOCOL.md §9.1–§9.4, STYLE.md §10): one keep-alive
- * `Pool` per service, created at its first call and closed when the service goes away (`forget`),
- * when it moves to another origin (a restart on a new port), or on `close()`.
+ * `Pool` per service, created at its first call and destroyed when the service goes away (`forget`)
+ * or on `close()`; when it moves to another origin (a restart on a new port, a version switch) the
+ * old pool is closed gracefully, so calls still in flight to the old origin finish.
  *
  * Deadlines arrive only through the caller's signal: this adapter sets no timer of its own beyond
  * undici's defaults. Every failure becomes a KernelError of `SPEECH_ERROR_CODES`, with the library
@@ -99,7 +100,12 @@ export function createSpeechHttpAdapter(options: Partial<SpeechHttpOptions>, dep
     const origin = new URL(service.baseUrl).origin;
     const existing = pools.get(service.id);
     if (existing && existing.origin === origin) return existing.pool;
-    if (existing) dispose(service.id, existing);
+    if (existing) {
+      // The service moved (a restart on another port, or a version switch with no gap, where the
+      // old process still finishes the calls it holds): let those calls end, then close.
+      pools.delete(service.id);
+      existing.pool.close().catch((err: unknown) => log.debug({ err, serviceId: service.id }, 'previous service connections already gone'));
+    }
     const pool = new Pool(origin, {
       connections: opts.connectionsPerService,
       keepAliveTimeout: opts.keepAliveMs,

@@ -61,6 +61,8 @@ export interface JobsRuntime {
   /** Jobs being processed now (heartbeats, `/status`). */
   runningJobs(): number;
   list(): RunningJob[];
+  /** Versions of a service that jobs are calling now (the package manager's `inUseVersions`). */
+  inUseVersions(serviceId: string): ReadonlySet<string>;
   /** After the tree has stopped: drops the bus subscriptions and closes the speech connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -179,6 +181,7 @@ export function createJobsRuntime(options: JobsRuntimeOptions): JobsRuntime {
     children: [...(pooled ? [audioChild(pooled, options)] : []), jobs.childSpec()],
     runningJobs: () => jobs.runningJobs(),
     list: () => jobs.list(),
+    inUseVersions: (serviceId) => jobs.inUseVersions(serviceId),
     close: () => {
       closing ??= (async () => {
         jobs.dispose();

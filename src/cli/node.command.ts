@@ -19,6 +19,8 @@ interface NodeCommandFlags {
   allowCpuServices?: boolean;
   authToken?: string;
   serviceDir?: string[];
+  hub?: string;
+  hubKey?: string[];
   probe?: boolean;
   json?: boolean;
 }
@@ -44,6 +46,20 @@ function integer(command: Command, flag: string, value: string | undefined): num
   return n;
 }
 
+/** `--hub-key <key_id>=<base64>` flags → the hub keys by key id (each key is checked when the package manager starts). */
+export function parseHubKeys(command: Pick<Command, 'error'>, flags: readonly string[]): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const flag of flags) {
+    const at = flag.indexOf('=');
+    const keyId = flag.slice(0, at).trim();
+    const key = flag.slice(at + 1).trim();
+    if (at <= 0 || key === '') command.error(`error: --hub-key must be <key_id>=<base64 public key>, got "${flag}"`);
+    if (keys[keyId] !== undefined && keys[keyId] !== key) command.error(`error: --hub-key ${keyId} is given twice with different keys`);
+    keys[keyId] = key;
+  }
+  return keys;
+}
+
 async function probe(json: boolean): Promise<void> {
   const result = await createHardwareAdapter().probe(new AbortController().signal);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
@@ -51,6 +67,8 @@ async function probe(json: boolean): Promise<void> {
 
 async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
   if (!flags.scheduler) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
+  if (flags.hubKey !== undefined && flags.hub === undefined) command.error('error: --hub-key needs --hub');
+  if (flags.hub !== undefined && !/^https?:\/\/[^/]/.test(flags.hub)) command.error(`error: --hub must be an http(s):// URL, got "${flags.hub}"`);
   const logger = createLogger({ base: { role: 'node' } });
   let node: NodeRoleHandle;
   try {
@@ -62,10 +80,9 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
       allowCpuServices: flags.allowCpuServices,
       authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
       extraServiceDirs: flags.serviceDir ?? [],
+      ...(flags.hub !== undefined ? { hubUrl: flags.hub, hubKeys: parseHubKeys(command, flags.hubKey ?? []) } : {}),
       logger,
       signals: 'process',
-      // Until the hot-plug services runtime is composed here, the node has no services: every job is
-      // answered MODEL_NOT_AVAILABLE by the acceptance checks (PROTOCOL.md §8.2 check 5).
     });
   } catch (err) {
     // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.
@@ -98,6 +115,8 @@ export function registerNodeCommand(program: Command): void {
     .option('--allow-cpu-services', 'count running CPU services as ready (allow_cpu_services)')
     .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_AUTH_TOKEN)')
     .option('--service-dir <dir>', 'run the service in this directory besides the installed packages (repeatable)', (dir: string, dirs: string[] = []) => [...dirs, dir])
+    .option('--hub <url>', 'model hub to install service packages from (enables `linguamesh pkg` against this node)')
+    .option('--hub-key <key_id=base64>', "hub public key for package signatures (repeatable; with keys, unsigned packages are refused)", (key: string, keys: string[] = []) => [...keys, key])
     .option('--probe', 'print the hardware probe of this machine and exit')
     .option('--json', 'with --probe: print JSON')
     .action(async (flags: NodeCommandFlags, command: Command) => {

@@ -50,22 +50,21 @@ export function createNodePackageManager(options: NodePackageManagerOptions, dep
   const clock = deps.clock ?? systemClock;
   const client = createHubClient({ baseUrl: hubUrl, clock, stallTimeoutMs: downloadStallTimeoutMs ?? 30_000, requestTimeoutMs: hubRequestTimeoutMs ?? 15_000 });
   const hub = deps.hub ? deps.hub(client) : client;
-  const manager = createPackageManager(
-    {
-      ports: {
-        hub,
-        store: createPackageStore({ servicesDir, ...(workDir !== undefined ? { workDir } : {}), ...(symlinks !== undefined ? { symlinks } : {}) }),
-        archive: createPackageArchive(),
-        disk: deps.disk ?? createDiskSpace(),
-        activation: deps.activation,
-      },
-      bus: deps.bus,
-      clock,
-      logger: deps.logger ?? silentLogger(),
-      ...(deps.random ? { random: deps.random } : {}),
-    },
-    managerOptions,
-  );
+  const ports = {
+    hub,
+    store: createPackageStore({ servicesDir, ...(workDir !== undefined ? { workDir } : {}), ...(symlinks !== undefined ? { symlinks } : {}) }),
+    archive: createPackageArchive(),
+    disk: deps.disk ?? createDiskSpace(),
+    activation: deps.activation,
+  };
+  let manager: PackageManager;
+  try {
+    manager = createPackageManager({ ports, bus: deps.bus, clock, logger: deps.logger ?? silentLogger(), ...(deps.random ? { random: deps.random } : {}) }, managerOptions);
+  } catch (err) {
+    // Invalid options: nothing was started but the hub client, which must not linger.
+    void client.close();
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   return {
     ...manager,

@@ -82,6 +82,8 @@ export interface NodeJobsContext {
 export interface NodeJobsExtension {
   children: ChildSpecInput[];
   runningJobs(): number;
+  /** Versions of a service its jobs are calling now (package removal waits for them). Default: none. */
+  inUseVersions?(serviceId: string): ReadonlySet<string>;
   close?(): Promise<void>;
 }
 

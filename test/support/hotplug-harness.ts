@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { createServicesRuntime } from '../../src/cli/node-services.runtime.js';
 import type { ServicesRuntime, ServicesRuntimeOptions } from '../../src/cli/node-services.runtime.js';
 import { createBus } from '../../src/kernel/bus.js';
-import type { BusEventOf } from '../../src/kernel/bus.js';
+import type { Bus, BusEventOf } from '../../src/kernel/bus.js';
 import { FakeClock } from '../../src/kernel/clock.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { bootSystem } from '../../src/kernel/system.js';
@@ -123,6 +123,7 @@ export interface Harness {
   clock: FakeClock;
   runtime: ServicesRuntime;
   system: SystemHandle;
+  bus: Bus;
   events: BusEventOf<'service.statusChanged'>[];
   /** Events whose state the registry did not show yet when they were published (must stay empty). */
   registryLagged: string[];
@@ -182,6 +183,7 @@ export async function bootServices(variants: ServiceVariant[], options: Partial<
     clock,
     runtime,
     system,
+    bus,
     events,
     registryLagged,
     logLines,

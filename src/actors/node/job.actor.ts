@@ -27,20 +27,43 @@ import type { JobAssign } from '../../protocol/node-jobs.schema.js';
 import type { AsrUtteranceRequest, AsrUtteranceResponse, TranslateRequest, TtsRequest } from '../../protocol/service-api.schema.js';
 import { chooseService, chosenServiceOf } from './service-choice.js';
 
-/** Calls in flight per service, over every job of the node: the load that `findService` balances. */
+/**
+ * Calls in flight over every job of the node: per service (the load that `findService` balances)
+ * and per service version (the versions the package manager must not remove).
+ */
 export class ServiceLoad {
   private readonly counts = new Map<string, number>();
+  /** `serviceId` → version → calls in flight; bounded by the services and versions being called. */
+  private readonly versions = new Map<string, Map<string, number>>();
 
   count = (serviceId: string): number => this.counts.get(serviceId) ?? 0;
 
-  async track<T>(serviceId: string, call: () => Promise<T>): Promise<T> {
-    this.counts.set(serviceId, this.count(serviceId) + 1);
+  /** Versions of `serviceId` with calls in flight now. */
+  versionsInUse(serviceId: string): ReadonlySet<string> {
+    return new Set(this.versions.get(serviceId)?.keys());
+  }
+
+  async track<T>(service: SpeechServiceRef, call: () => Promise<T>): Promise<T> {
+    const { id, version } = service;
+    this.counts.set(id, this.count(id) + 1);
+    if (version !== undefined) {
+      const ofService = this.versions.get(id) ?? new Map<string, number>();
+      ofService.set(version, (ofService.get(version) ?? 0) + 1);
+      this.versions.set(id, ofService);
+    }
     try {
       return await call();
     } finally {
-      const left = this.count(serviceId) - 1;
-      if (left > 0) this.counts.set(serviceId, left);
-      else this.counts.delete(serviceId);
+      const left = this.count(id) - 1;
+      if (left > 0) this.counts.set(id, left);
+      else this.counts.delete(id);
+      const ofService = version !== undefined ? this.versions.get(id) : undefined;
+      if (ofService && version !== undefined) {
+        const leftOfVersion = (ofService.get(version) ?? 1) - 1;
+        if (leftOfVersion > 0) ofService.set(version, leftOfVersion);
+        else ofService.delete(version);
+        if (ofService.size === 0) this.versions.delete(id);
+      }
     }
   }
 }
@@ -58,7 +81,7 @@ export interface JobPorts {
 export function jobLogicFor(job: JobAssign, ports: JobPorts) {
   const log = ports.logger.child({ actor: `job:${job.job_id}`, jobId: job.job_id, attemptId: job.attempt_id, sessionId: job.session_id, traceId: job.trace_id });
   const call = <T>(op: string, service: SpeechServiceRef, run: () => Promise<T>): Promise<T> =>
-    ports.load.track(service.id, run).catch((err: unknown) => {
+    ports.load.track(service, run).catch((err: unknown) => {
       log.warn({ err, serviceId: service.id, op }, 'service call failed');
       throw err;
     });

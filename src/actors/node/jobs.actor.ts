@@ -57,6 +57,8 @@ export interface JobsActor {
   /** Jobs being processed now (`resource_usage.running_jobs`, §2.1). */
   runningJobs(): number;
   list(): RunningJob[];
+  /** Versions of `serviceId` that jobs are calling now (§10.9: never removed under a running call). */
+  inUseVersions(serviceId: string): ReadonlySet<string>;
   /** Releases the bus subscriptions of the process-wide link view. */
   dispose(): void;
 }
@@ -198,6 +200,7 @@ export function createJobsActor(options: JobsActorOptions): JobsActor {
         },
       ),
     runningJobs: () => running.size,
+    inUseVersions: (serviceId) => load.versionsInUse(serviceId),
     list: () => [...running.values()].map(({ jobId, attemptId, sessionId, utteranceIndex, receivedAtMs }) => ({ jobId, attemptId, sessionId, utteranceIndex, receivedAtMs })),
     dispose: () => viewSubscriptions.forEach((u) => u()),
   };

@@ -40,7 +40,7 @@ const isStartable = (s: ServiceSnapshot) => s.enabled && (s.state === 'stopped' 
 export function chosenServiceOf(service: ServiceSnapshot, need: ServiceNeed): ChosenService | undefined {
   if (service.baseUrl === undefined) return undefined;
   return {
-    ref: { id: service.id, baseUrl: service.baseUrl, ttsEndpoint: service.ttsEndpoint },
+    ref: { id: service.id, baseUrl: service.baseUrl, ttsEndpoint: service.ttsEndpoint, ...(service.version !== undefined ? { version: service.version } : {}) },
     ...(service.version !== undefined ? { version: service.version } : {}),
     voices: need.stage === 'tts' ? (service.languages.voices[need.lang] ?? []) : [],
     startupTimeoutMs: service.startupTimeoutMs,

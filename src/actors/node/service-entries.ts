@@ -23,6 +23,11 @@ interface Waiter {
 
 export interface ServiceEntry {
   readonly id: string;
+  /**
+   * Id of this entry's actor under the `services` supervisor: `service:<id>`, or
+   * `service:<id>@<version>` for an actor that took over from another one without a gap.
+   */
+  readonly childId: string;
   found: DiscoveredService;
   snapshot: ServiceSnapshot;
   /** Start automatically: at boot when enabled, and whenever its actor is created anew. */
@@ -35,9 +40,19 @@ export interface ServiceEntry {
 
 const EMPTY_LANGUAGES: ServiceLanguages = { asr: [], tts: [], voices: {}, nmtPairs: [], semantic: [] };
 
+/** Supervisor child id of a service's actor (ARCHITECTURE.md: `service:<id>`), with the version when it replaces another one. */
+export function serviceChildId(serviceId: string, version?: string): string {
+  return version === undefined ? `service:${serviceId}` : `service:${serviceId}@${version}`;
+}
+
+/** The version a discovered service runs: its service.json's, else the one its directory names. */
+export function versionOf(found: DiscoveredService): string | undefined {
+  return (found.result.ok ? found.result.manifest.version : undefined) ?? found.version;
+}
+
 /** A fresh entry, before any actor: `stopped`, or `error` when its service.json is unusable. */
-export function createEntry(found: DiscoveredService, enabled: boolean): ServiceEntry {
-  const version = (found.result.ok ? found.result.manifest.version : undefined) ?? found.version;
+export function createEntry(found: DiscoveredService, enabled: boolean, childId = serviceChildId(found.id)): ServiceEntry {
+  const version = versionOf(found);
   const base = { id: found.id, dir: found.dir, enabled, ...(version !== undefined ? { version } : {}) };
   const snapshot: ServiceSnapshot = found.result.ok
     ? {
@@ -59,7 +74,7 @@ export function createEntry(found: DiscoveredService, enabled: boolean): Service
         ttsEndpoint: '/tts',
         startupTimeoutMs: DEFAULT_STARTUP_TIMEOUT_MS,
       };
-  return { id: found.id, found, snapshot, wantRunning: enabled && found.result.ok, ref: undefined, onGone: [], waiters: new Set() };
+  return { id: found.id, childId, found, snapshot, wantRunning: enabled && found.result.ok, ref: undefined, onGone: [], waiters: new Set() };
 }
 
 export function sameLanguages(a: ServiceLanguages, b: ServiceLanguages): boolean {
@@ -90,6 +105,13 @@ export function snapshotFromView(entry: ServiceEntry, view: ServiceLifecycleView
   };
 }
 
+/** Hands the callers waiting on `from` over to `to` (the entry that replaces it), and tells them its snapshot. */
+export function moveWaiters(from: ServiceEntry, to: ServiceEntry): void {
+  for (const waiter of from.waiters) to.waiters.add(waiter);
+  from.waiters.clear();
+  notifyWaiters(to);
+}
+
 /** Tells the waiters of `entry` about its new snapshot. */
 export function notifyWaiters(entry: ServiceEntry): void {
   for (const waiter of [...entry.waiters]) waiter.onSnapshot(entry.snapshot);
@@ -101,6 +123,32 @@ export function rejectWaiters(entry: ServiceEntry, error: KernelErrorLike): void
 
 /** What a waiter makes of a snapshot: keep waiting, done, or failed. */
 export type Verdict = undefined | 'done' | KernelErrorLike;
+
+export interface StartVerdictOptions {
+  /** A restart: a `running` seen before the start began (the old run) does not count. */
+  mustLeaveRunning: boolean;
+  /**
+   * `error`: only the end state fails the wait (an operator's start rides out automatic restarts).
+   * `crash`: the first crash or failed start fails it too (an activation: a new version that crashes
+   * at start is rolled back, not restarted until its budget runs out).
+   */
+  failOn: 'error' | 'crash';
+}
+
+/** Resolves on `running`; fails once the start began and the service ended in a failure (see `failOn`). */
+export function startVerdict(serviceId: string, options: StartVerdictOptions): (snapshot: ServiceSnapshot) => Verdict {
+  let began = false;
+  const failures = new Set<ServiceSnapshot['state']>(options.failOn === 'crash' ? ['error', 'failed', 'backoff'] : ['error']);
+  return (snapshot) => {
+    if (snapshot.state === 'running' && (began || !options.mustLeaveRunning)) return 'done';
+    if (failures.has(snapshot.state)) {
+      if (!began) return undefined;
+      return new KernelError('SERVICE_FAILED', `service "${serviceId}" did not start: ${snapshot.lastError ?? 'unknown error'}`, { details: { serviceId, lastError: snapshot.lastError } });
+    }
+    if (snapshot.state !== 'running') began = true;
+    return undefined;
+  };
+}
 
 /**
  * Waits until `decide` settles on a snapshot of `entry` (checked at once, then at every change),

@@ -63,7 +63,8 @@ function stronger(a: ProcessSignal | undefined, b: ProcessSignal): ProcessSignal
 
 export function serviceActorLogic(run: ServiceRun, deps: ServiceActorDeps) {
   const { manifest } = run;
-  const log = deps.logger.child({ actor: `service:${manifest.id}`, serviceId: manifest.id });
+  const version = manifest.version ?? run.version;
+  const log = deps.logger.child({ actor: `service:${manifest.id}`, serviceId: manifest.id, ...(version !== undefined ? { version } : {}) });
 
   const processLogic = fromCallback<ProcessCommand, ServiceProcessInput, ProcessReport>(({ input, sendBack, receive }) => {
     let handle: ProcessHandle | undefined;

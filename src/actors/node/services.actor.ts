@@ -9,12 +9,17 @@
  * Ports are chosen here (§9.8): the operator's override, else service.json `port`, else (or when
  * taken, by anything, including another of our services) a free loopback port; two of our services
  * never share one.
+ *
+ * A running service whose directory changes (a new version made current) is switched with no gap
+ * (service-switch.ts): the new version runs next to the old one until it is healthy, then takes
+ * its place in the registry. Only the registry's entry of a service publishes on the bus. Changes
+ * to the set of services (rescans, activations, removals) run one at a time.
  */
 import { join, resolve } from 'node:path';
 import type { AnyActorRef } from 'xstate';
 import type { Bus } from '../../kernel/bus.js';
 import type { Clock } from '../../kernel/clock.js';
-import { KernelError, TimeoutError } from '../../kernel/errors.js';
+import { AbortedError, KernelError, TimeoutError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { LoopbackPortPort } from '../../kernel/ports/loopback-port.port.js';
 import type { ProcessPort } from '../../kernel/ports/process.port.js';
@@ -28,12 +33,14 @@ import type { ChildSpecInput, SupervisorInput } from '../../kernel/supervisor.js
 import type { ServiceLifecycleInput, ServiceLifecycleView } from '../../machines/service-lifecycle.machine.js';
 import { ServicesStateFileSchema } from '../../protocol/node-files.schema.js';
 import { parseWith } from '../../protocol/validation.js';
-import { createEntry, notifyWaiters, rejectWaiters, sameLanguages, serviceNotFound, snapshotFromView, waitForEntry } from './service-entries.js';
-import type { ServiceEntry, Verdict } from './service-entries.js';
+import { createEntry, moveWaiters, notifyWaiters, rejectWaiters, sameLanguages, serviceChildId, serviceNotFound, snapshotFromView, startVerdict, versionOf, waitForEntry } from './service-entries.js';
+import type { ServiceEntry } from './service-entries.js';
 import { oneServicePerId, sameDiscovery } from './service-discovery.js';
 import { createServicePortAllocator } from './service-ports.js';
 import { createServiceProcessBook } from './service-process-book.js';
 import { serviceActorLogic } from './service.actor.js';
+import { switchWithoutGap } from './service-switch.js';
+import type { ServiceSwitchSteps } from './service-switch.js';
 import { policyFor, resolveServicesOptions } from './services.options.js';
 import type { ServicesOptions } from './services.options.js';
 
@@ -66,8 +73,23 @@ export interface ServicesManager extends ServiceRegistryPort, ServiceControlPort
   addServiceDir(dir: string, signal?: AbortSignal): Promise<RescanReport>;
   /** Stops a service and forgets it (an extra directory is dropped from the list; delete an installed one first). */
   removeService(id: string, signal?: AbortSignal): Promise<void>;
-  /** Points `services/<id>/current` at `<version>` (§10.9 step 6), then rescans: the new version replaces the old. */
+  /**
+   * Points `services/<id>/current` at `<version>` (§10.9 step 6), then brings the service in line:
+   * a running service switches with no gap (rejects, the old version still serving, when the new
+   * one does not start); a stopped one is only replaced.
+   */
   switchVersion(id: string, version: string, signal?: AbortSignal): Promise<ServiceSnapshot>;
+  /**
+   * The package manager's activation (§10.9 step 7): `services/<id>/current` names `version`; makes
+   * it the running version (with no gap when another runs) and resolves once it is `running`.
+   * Rejects when it fails to start, crashes at start or is not healthy in time; a version switch
+   * that fails leaves the old version serving. A disabled service is switched but not started.
+   */
+  activate(id: string, version: string, signal: AbortSignal): Promise<ServiceSnapshot>;
+  /** Stops the service (whatever version runs) and resolves once it is stopped; at once when it is unknown. */
+  deactivate(id: string, signal: AbortSignal): Promise<void>;
+  /** Brings one service in line with the disk (after its package files changed): added, switched, replaced or forgotten. */
+  refresh(id: string, signal?: AbortSignal): Promise<void>;
   /** Waits for pending pid-file writes and releases the health probe's connections. */
   close(): Promise<void>;
 }
@@ -76,9 +98,7 @@ const SERVICES_SUPERVISOR_ID = 'services';
 const LIVE_STATES = new Set<ServiceSnapshot['state']>(['starting', 'running', 'stopping']);
 const NEVER = new AbortController().signal;
 
-export function serviceChildId(serviceId: string): string {
-  return `service:${serviceId}`;
-}
+export { serviceChildId } from './service-entries.js';
 
 /**
  * Reads the operator's persisted choices, kills what an earlier node run left behind, discovers the
@@ -113,15 +133,20 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     bus.publish({ type: 'service.statusChanged', serviceId: entry.id, serviceType: type, state, wireStatus: wireStatusOf(state), ...(reason !== undefined ? { reason } : {}) });
   };
 
+  /** Whether `entry` is the registry's entry of its service (not a new version still starting, nor a replaced one). */
+  const isListed = (entry: ServiceEntry) => entries.get(entry.id) === entry;
+
   const applyView = (entry: ServiceEntry, view: ServiceLifecycleView) => {
     const previous = entry.snapshot;
     entry.snapshot = snapshotFromView(entry, view);
-    if (!LIVE_STATES.has(view.state)) portAllocator.release(entry.id);
+    if (!LIVE_STATES.has(view.state)) portAllocator.release(entry.childId);
     if (view.state === 'running') entry.wantRunning = true;
     const stateChanged = previous.state !== view.state;
     const languagesChanged = !sameLanguages(previous.languages, entry.snapshot.languages);
-    if (stateChanged) log.info({ serviceId: entry.id, from: previous.state, to: view.state, lastError: view.lastError }, 'service status changed');
-    if (stateChanged || languagesChanged) {
+    if (stateChanged) log.info({ serviceId: entry.id, actor: entry.childId, from: previous.state, to: view.state, lastError: view.lastError }, 'service status changed');
+    // Only the registry's entry speaks for the service: the bus never hears about a version that is
+    // still starting next to the running one, nor about the old one stopping after a switch.
+    if (isListed(entry) && (stateChanged || languagesChanged)) {
       const failure = view.state === 'failed' || view.state === 'backoff' || view.state === 'error';
       publish(entry, failure ? view.lastError : stateChanged ? undefined : 'languages changed');
     }
@@ -134,7 +159,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     return () => {
       subscription.unsubscribe();
       if (entry.ref === ref) entry.ref = undefined;
-      portAllocator.release(entry.id);
+      portAllocator.release(entry.childId);
       for (const gone of entry.onGone.splice(0)) gone();
     };
   };
@@ -143,6 +168,8 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     if (!entry.found.result.ok) return undefined;
     const manifest = entry.found.result.manifest;
     const policy = policyFor(manifest, options);
+    // The reservation is this actor's: during a switch the old and the new version each hold one.
+    const preferredPort = options.portOverrides[entry.id] ?? manifest.port;
     const logic = serviceActorLogic(
       { manifest, dir: entry.found.dir, ...(entry.found.version !== undefined ? { version: entry.found.version } : {}) },
       {
@@ -150,13 +177,13 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
         health: deps.health,
         logger: deps.logger,
         maxLineChars: options.maxLineChars,
-        allocatePort,
+        allocatePort: (_serviceId, signal) => portAllocator.allocate(entry.childId, preferredPort, signal),
         onSpawned: (serviceId, handle) => book.recordSpawn(serviceId, handle),
         onExited: (serviceId, pid) => book.recordExit(serviceId, pid),
       },
     );
     return {
-      id: serviceChildId(entry.id),
+      id: entry.childId,
       logic,
       // Called at every (re)creation of the actor: it starts at once when it should be running.
       input: (): ServiceLifecycleInput => ({ serviceId: entry.id, policy, autoStart: entry.wantRunning, clock, ...(deps.random ? { random: deps.random } : {}) }),
@@ -169,12 +196,6 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
       shutdownMs: policy.stopTimeoutMs + 2_000,
       attach: (ref) => attach(entry, ref),
     };
-  };
-
-  const allocatePort = (serviceId: string, signal: AbortSignal): Promise<number> => {
-    const found = entries.get(serviceId)?.found;
-    const declared = found?.result.ok ? found.result.manifest.port : undefined;
-    return portAllocator.allocate(serviceId, options.portOverrides[serviceId] ?? declared, signal);
   };
 
   const requireEntry = (id: string): ServiceEntry => {
@@ -196,24 +217,11 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     return policyFor(entry.found.result.manifest, options);
   };
 
-  /** Resolves on `running`; rejects once the start began and ended in `error`. */
-  const untilRunning = (entry: ServiceEntry, mustLeaveRunning: boolean) => {
-    let began = false;
-    return (snapshot: ServiceSnapshot): Verdict => {
-      if (snapshot.state === 'running' && (began || !mustLeaveRunning)) return 'done';
-      if (snapshot.state !== 'error' && snapshot.state !== 'running') began = true;
-      if (snapshot.state === 'error' && began) {
-        return new KernelError('SERVICE_FAILED', `service "${entry.id}" did not start: ${snapshot.lastError ?? 'unknown error'}`, { details: { serviceId: entry.id, lastError: snapshot.lastError } });
-      }
-      return undefined;
-    };
-  };
-
-  const startAndWait = (entry: ServiceEntry, event: 'service.start' | 'service.restart', timeoutMs: number, signal: AbortSignal) => {
+  const startAndWait = (entry: ServiceEntry, event: 'service.start' | 'service.restart', timeoutMs: number, signal: AbortSignal, failOn: 'error' | 'crash' = 'error') => {
     const ref = requireRef(entry);
     entry.wantRunning = true;
     const waiting = waitForEntry(entry, {
-      decide: untilRunning(entry, event === 'service.restart'),
+      decide: startVerdict(entry.id, { mustLeaveRunning: event === 'service.restart', failOn }),
       timeoutMs,
       onTimeout: () => new TimeoutError('SERVICE_START_TIMEOUT', `service "${entry.id}" not running within ${timeoutMs} ms`, { details: { serviceId: entry.id } }),
       clock,
@@ -253,7 +261,7 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     // Also without a live actor (between two incarnations) the spec must go, or a new spec with the
     // same id would be ignored.
     const gone = entry.ref ? new Promise<void>((resolve) => entry.onGone.push(resolve)) : Promise.resolve();
-    supervisor.send({ type: 'supervisor.terminateChild', id: serviceChildId(entry.id) });
+    supervisor.send({ type: 'supervisor.terminateChild', id: entry.childId });
     await gone;
   };
 
@@ -279,35 +287,85 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
     publish(entry, 'removed');
   };
 
+  /** A service found for the first time: listed, announced, and its actor started (it starts its process when enabled). */
+  const add = (f: DiscoveredService): ServiceEntry => {
+    const fresh = createEntry(f, enabledOf(f));
+    entries.set(f.id, fresh);
+    publish(fresh, fresh.snapshot.lastError);
+    spawnChild(fresh);
+    return fresh;
+  };
+
+  let switches = 0;
+  const switchSteps: ServiceSwitchSteps = {
+    spawn: spawnChild,
+    retire,
+    clock,
+    promote(previous, next) {
+      entries.set(next.id, next);
+      log.info({ serviceId: next.id, from: previous.snapshot.version, to: next.snapshot.version, baseUrl: next.snapshot.baseUrl }, 'service switched to its new version with no gap');
+      publish(next, 'version switched');
+      moveWaiters(previous, next);
+    },
+  };
+
+  /**
+   * `entry`'s directory or service.json changed. A running service switches with no gap (rejects,
+   * still serving the old version, when the new one does not start); any other is stopped and
+   * replaced, and started again if it ran or should run.
+   */
+  const replace = async (entry: ServiceEntry, f: DiscoveredService, signal: AbortSignal): Promise<void> => {
+    if (entry.snapshot.state === 'running' && f.result.ok && enabledOf(f) && supervisor) {
+      const version = versionOf(f);
+      // Unique among the live children: the same version in another directory gets a suffix.
+      const childId = serviceChildId(entry.id, version) === entry.childId ? `${serviceChildId(entry.id, version)}#${++switches}` : serviceChildId(entry.id, version);
+      const next = createEntry(f, true, childId);
+      next.wantRunning = true;
+      const policy = policyFor(f.result.manifest, options);
+      await switchWithoutGap(entry, next, switchSteps, { startBoundMs: policy.startupTimeoutMs + policy.stopTimeoutMs + 5_000, drainMs: options.switchDrainMs }, signal);
+      return;
+    }
+    const wasRunning = entry.wantRunning || entry.snapshot.state === 'running';
+    await retire(entry);
+    const replaced = createEntry(f, enabledOf(f));
+    replaced.wantRunning = f.result.ok && (replaced.wantRunning || wasRunning);
+    entries.set(entry.id, replaced);
+    publish(replaced, replaced.snapshot.lastError ?? 'replaced');
+    moveWaiters(entry, replaced);
+    spawnChild(replaced);
+  };
+
+  /** Brings the registry's entry of `id` in line with what the disk holds for it (`f`, or nothing). */
+  const reconcile = async (id: string, f: DiscoveredService | undefined, signal: AbortSignal): Promise<keyof RescanReport | undefined> => {
+    const entry = entries.get(id);
+    if (!f) {
+      if (!entry) return undefined;
+      await forget(entry);
+      return 'removed';
+    }
+    if (!entry) {
+      add(f);
+      return 'added';
+    }
+    if (sameDiscovery(entry.found, f)) return undefined;
+    await replace(entry, f, signal);
+    return 'changed';
+  };
+
   const rescanNow = async (): Promise<RescanReport> => {
     const found = await scanById();
     const report: RescanReport = { added: [], removed: [], changed: [] };
-    for (const [id, entry] of [...entries]) {
-      if (found.has(id)) continue;
-      await forget(entry);
-      report.removed.push(id);
+    for (const id of [...entries.keys()].filter((id) => !found.has(id))) {
+      if ((await reconcile(id, undefined, NEVER)) === 'removed') report.removed.push(id);
     }
     for (const [id, f] of found) {
-      const entry = entries.get(id);
-      if (!entry) {
-        const fresh = createEntry(f, enabledOf(f));
-        entries.set(id, fresh);
-        publish(fresh, fresh.snapshot.lastError);
-        spawnChild(fresh);
-        report.added.push(id);
-        continue;
+      try {
+        const outcome = await reconcile(id, f, NEVER);
+        if (outcome) report[outcome].push(id);
+      } catch (err) {
+        // The new version did not start: the running one stays, and the next rescan tries again.
+        log.warn({ serviceId: id, err }, 'new version of a running service did not start; the running version stays');
       }
-      if (sameDiscovery(entry.found, f)) continue;
-      const wasRunning = entry.wantRunning || entry.snapshot.state === 'running';
-      await retire(entry);
-      const replaced = createEntry(f, enabledOf(f));
-      entry.found = replaced.found;
-      entry.snapshot = replaced.snapshot;
-      entry.wantRunning = f.result.ok && (replaced.wantRunning || wasRunning);
-      publish(entry, entry.snapshot.lastError ?? 'replaced');
-      notifyWaiters(entry);
-      spawnChild(entry);
-      report.changed.push(id);
     }
     if (report.added.length + report.removed.length + report.changed.length > 0) log.info({ ...report }, 'services rediscovered');
     return report;
@@ -403,11 +461,45 @@ export async function createServicesManager(input: Partial<ServicesOptions> & { 
       }),
     async switchVersion(id, version, signal = NEVER) {
       await deps.directory.setCurrent(servicesRoot, id, version, signal);
-      await manager.rescan(signal);
-      const snapshot = entries.get(id)?.snapshot;
-      if (!snapshot) throw serviceNotFound(id);
-      return snapshot;
+      return serialized(async () => {
+        await reconcile(id, (await scanById()).get(id), signal);
+        const snapshot = entries.get(id)?.snapshot;
+        if (!snapshot) throw serviceNotFound(id);
+        return snapshot;
+      });
     },
+    activate: (id, version, signal) =>
+      serialized(async () => {
+        if (signal.aborted) throw new AbortedError('activation aborted');
+        if (!supervisor) throw new KernelError('SERVICES_NOT_RUNNING', 'the services supervisor is not running', { retryable: true, details: { serviceId: id } });
+        const f = (await scanById()).get(id);
+        if (!f) throw serviceNotFound(id);
+        if (f.source !== 'installed' || f.version !== version) {
+          // A development directory of the same id wins over the installed one (oneServicePerId).
+          throw new KernelError('SERVICE_VERSION_NOT_CURRENT', `service "${id}" runs ${f.source === 'extra' ? `from ${f.dir}` : `version ${f.version ?? 'unknown'}`}, not the installed ${version}`, {
+            details: { serviceId: id, version, found: f.version, source: f.source },
+          });
+        }
+        if (!f.result.ok) throw new KernelError('INVALID_SERVICE_JSON', `service "${id}" cannot run: ${f.result.error}`, { details: { serviceId: id, version } });
+        await reconcile(id, f, signal);
+        const entry = requireEntry(id);
+        if (!entry.snapshot.enabled || entry.snapshot.state === 'running') return entry.snapshot;
+        return startAndWait(entry, 'service.start', startBoundMs(entry), signal, 'crash');
+      }),
+    deactivate: (id, signal) =>
+      serialized(async () => {
+        const entry = entries.get(id);
+        if (!entry) return;
+        if (!entry.ref) {
+          entry.wantRunning = false;
+          return;
+        }
+        await stopAndWait(entry, signal);
+      }),
+    refresh: (id, signal = NEVER) =>
+      serialized(async () => {
+        await reconcile(id, (await scanById()).get(id), signal);
+      }),
     async close() {
       await book.flush();
       await deps.health.close();

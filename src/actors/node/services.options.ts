@@ -38,6 +38,11 @@ export interface ServicesOptions extends ServiceSupervisionOptions {
   maxLineChars: number;
   /** Bound of the whole services shutdown at node stop, in ms (services stop one by one, in reverse start order). */
   shutdownTimeoutMs: number;
+  /**
+   * Time the old version of a service keeps running after a switch with no gap has pointed the
+   * registry at the new one, in ms: callers that read the old address just before still reach it.
+   */
+  switchDrainMs: number;
 }
 
 export const DEFAULT_SERVICES_OPTIONS = {
@@ -53,6 +58,7 @@ export const DEFAULT_SERVICES_OPTIONS = {
   maxBackoffMs: 30_000,
   maxLineChars: 8_192,
   shutdownTimeoutMs: 60_000,
+  switchDrainMs: 1_000,
 } satisfies Omit<ServicesOptions, 'dataDir'>;
 
 const Ms = z.number().int().nonnegative();
@@ -77,6 +83,7 @@ const ServicesOptionsSchema = PolicySchema.pick({ probeIntervalMs: true, probeFa
   perService: z.record(z.string(), PolicySchema.partial()),
   maxLineChars: Count.min(80),
   shutdownTimeoutMs: Ms.min(1),
+  switchDrainMs: Ms,
 });
 
 /** Merges `options` over the defaults and validates them once; rejects with `INVALID_CONFIG`. */

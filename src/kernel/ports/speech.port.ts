@@ -18,6 +18,8 @@ export interface SpeechServiceRef {
   baseUrl: string;
   /** TTS services only: `/tts` answers a WAV, `/synthesize` float samples (§9.4). */
   ttsEndpoint: '/tts' | '/synthesize';
+  /** The version that answers at `baseUrl`, when known (a version in use is never uninstalled). */
+  version?: string;
 }
 
 /** A translation that succeeded: `ok: true` with a string `text` (§9.3). */

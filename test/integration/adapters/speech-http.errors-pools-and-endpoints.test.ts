@@ -181,4 +181,20 @@ describe('speech over HTTP', () => {
     await waitUntil(() => moved.open === 0);
     await expect(speech.transcribe(ref(moved), asrRequest, signal())).rejects.toMatchObject({ code: 'SPEECH_CLOSED' });
   });
+  it('a call still in flight to the old origin finishes when the service moves (a version switch with no gap)', async () => {
+    let answerOld: (() => void) | undefined;
+    const old = await serve((_req, _body, res) => {
+      answerOld = () => json(res, 200, { text: 'old' });
+    });
+    const moved = await serve((_req, _body, res) => json(res, 200, { text: 'new' }));
+    speech = createSpeechHttpAdapter({}, { logger: silentLogger() });
+    const slow = speech.transcribe(ref(old), asrRequest, signal());
+    await waitUntil(() => answerOld !== undefined);
+    // The registry points at the new version now: new calls go there, the old call is not cut.
+    expect(await speech.transcribe(ref(moved), asrRequest, signal())).toMatchObject({ text: 'new' });
+    answerOld!();
+    expect(await slow).toMatchObject({ text: 'old' });
+    // Then the old pool goes away with its connections.
+    await waitUntil(() => old.open === 0);
+  });
 });
