@@ -377,7 +377,8 @@ const sessionSetup = setup({
         enqueue.cancel(timerId(timer));
         enqueue.raise({ type: 'session.timer', timer }, { id: timerId(timer), delay: delayMs });
       }
-      enqueue.assign(reaction.context);
+      // The function form: the object form would read the function-valued `newTurnId` as an assigner.
+      enqueue.assign(() => reaction.context);
       for (const emitted of reaction.emitted) enqueue.emit(emitted);
     }),
   },

@@ -195,6 +195,7 @@ export class Sessions implements SessionSink {
       return () => {
         subscription.unsubscribe();
         if (entry.ref === ref) entry.ref = undefined;
+        if ((ref.getSnapshot() as { status?: string } | undefined)?.status === 'error') this.failed(entry);
       };
     };
   }
@@ -284,6 +285,16 @@ export class Sessions implements SessionSink {
       const error: SchedulerToClientMessage = { type: 'error', code: 'SESSION_CLOSED', message: 'Session closed: idle timeout', details: { session_id: sessionId } };
       entry.conn.send(encodeFrame(error));
     }
+  }
+
+  /** The session's machine failed (a defect): the client is told, and the session ends with its jobs. */
+  private failed(entry: SessionEntry): void {
+    const sessionId = entry.settings.sessionId;
+    this.log.error({ sessionId }, 'session machine failed; closing the session');
+    const error: SchedulerToClientMessage = { type: 'error', code: 'INTERNAL_ERROR', message: 'Session failed inside the scheduler and was closed', details: { session_id: sessionId } };
+    entry.conn.send(encodeFrame(error));
+    this.markClosed(entry, 'internal_error');
+    this.remove(entry, true);
   }
 
   private markClosed(entry: SessionEntry, reason: string): void {
