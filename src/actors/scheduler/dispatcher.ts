@@ -106,6 +106,16 @@ interface EmptyFinish {
   until: number;
 }
 
+/**
+ * Attempts of this dispatcher that ended on a node since its last heartbeat, among those the
+ * heartbeat counted (dispatched before it): they are no longer running, whatever the report says.
+ */
+interface EndedSinceReport {
+  /** `lastHeartbeatAt` of the report this counts against. */
+  reportAt: number;
+  count: number;
+}
+
 /** Empty-result records kept at most (oldest first out), whatever their age. */
 const MAX_EMPTY_FINISHES = 10_000;
 
@@ -117,6 +127,7 @@ export class Dispatcher {
   private readonly previousNode = new Map<string, string>();
   private readonly lastAssignedAt = new Map<string, number>();
   private readonly emptyFinishes = new Map<string, EmptyFinish>();
+  private readonly endedSinceReport = new Map<string, EndedSinceReport>();
   private readonly log: Logger;
   private sink: SessionSink | undefined;
   private seq = 0;
@@ -148,6 +159,7 @@ export class Dispatcher {
       bus.subscribe('node.removed', (e) => {
         this.nodeLost(e.nodeId, 'removed');
         this.lastAssignedAt.delete(e.nodeId);
+        this.endedSinceReport.delete(e.nodeId);
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -320,7 +332,7 @@ export class Dispatcher {
     for (const nodeId of eligible) {
       const view = registry.node(nodeId);
       if (!view?.connected) continue;
-      candidates.push({ nodeId, maxConcurrentJobs: view.maxConcurrentJobs, reservations: counts.get(nodeId) ?? 0, runningJobs: view.load?.runningJobs ?? 0, lastAssignedAt: this.lastAssignedAt.get(nodeId) });
+      candidates.push({ nodeId, maxConcurrentJobs: view.maxConcurrentJobs, reservations: counts.get(nodeId) ?? 0, runningJobs: this.runningNow(nodeId, view), lastAssignedAt: this.lastAssignedAt.get(nodeId) });
     }
     for (const candidate of orderCandidates(candidates, this.previousNode.get(job.request.sessionId))) {
       job.state = 'reserving';
@@ -348,6 +360,7 @@ export class Dispatcher {
     job.tried.add(nodeId);
     job.state = 'assigned';
     job.acked = false;
+    job.dispatchedAt = 0;
     job.lastError = undefined;
     let onNode = this.byNode.get(nodeId);
     if (!onNode) this.byNode.set(nodeId, (onNode = new Set()));
@@ -411,8 +424,29 @@ export class Dispatcher {
     this.inFlight -= 1;
     job.state = 'waiting';
     job.nodeId = undefined;
+    if (job.dispatchedAt > 0) this.noteEnded(nodeId, job.dispatchedAt);
     if (reason !== 'result') this.deps.bus.publish({ type: 'dispatch.attemptEnded', jobId: job.jobId, attemptId: job.attempt, nodeId, reason });
     this.releaseSlot({ nodeId, jobId: job.jobId, attemptId: job.attempt });
+  }
+
+  /**
+   * The node's reported `running_jobs` (§5.3), less this dispatcher's attempts that the report
+   * counted and that have ended since: a report taken while the node was busy would otherwise keep
+   * it "full" until its next heartbeat, 15 s later.
+   */
+  private runningNow(nodeId: string, view: { load: { runningJobs: number } | undefined; lastHeartbeatAt: number | undefined }): number {
+    const reported = view.load?.runningJobs ?? 0;
+    const ended = this.endedSinceReport.get(nodeId);
+    return ended && ended.reportAt === view.lastHeartbeatAt ? Math.max(0, reported - ended.count) : reported;
+  }
+
+  /** Notes an attempt that ended on `nodeId`, if the node's last report counted it as running. */
+  private noteEnded(nodeId: string, dispatchedAt: number): void {
+    const reportAt = this.deps.registry.node(nodeId)?.lastHeartbeatAt;
+    if (reportAt === undefined || dispatchedAt > reportAt) return;
+    const ended = this.endedSinceReport.get(nodeId);
+    if (ended && ended.reportAt === reportAt) ended.count += 1;
+    else this.endedSinceReport.set(nodeId, { reportAt, count: 1 });
   }
 
   private releaseSlot(key: SlotKey): void {

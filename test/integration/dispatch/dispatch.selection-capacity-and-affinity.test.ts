@@ -68,6 +68,21 @@ describe('node selection', () => {
     expect((await n1.sync()).filter((m) => m.type === 'job_assign')).toEqual([]);
   });
 
+  it('does not count a job of its own that ended since the report: a node that reported 1 of 1 running takes the next job once that job\'s result is in', async () => {
+    t = await startDispatchHarness();
+    const n1 = await t.readyNode(N1, { maxConcurrentJobs: 1 });
+    const session = await t.openSession();
+    session.chunk(opusSilence(10), true);
+    const first = await n1.nextAssign();
+    n1.runningJobs = 1;
+    n1.heartbeat();
+    session.chunk(opusSilence(10), true);
+    await session.sync();
+    expect((await n1.sync()).filter((m) => m.type === 'job_assign')).toEqual([]);
+    n1.result(first);
+    await expect(n1.nextAssign()).resolves.toMatchObject({ utterance_index: 1 });
+  });
+
   it('retries a waiting job at least every second: a slot freed outside the dispatcher is taken within 1 s', async () => {
     t = await startDispatchHarness();
     const n1 = await t.readyNode(N1);
