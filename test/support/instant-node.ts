@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeWav } from '../../native/services/shared/wav.js';
 import { createJobsRuntime } from '../../src/cli/jobs-runtime.js';
 import { startNode } from '../../src/cli/start-node.js';
 import type { NodeHandle } from '../../src/cli/start-node.js';
@@ -37,7 +38,8 @@ export function labelledPcm16(a: number, b: number, ms = 40): Buffer {
   return Buffer.from(samples.buffer);
 }
 
-export async function startInstantNode(schedulerUrl: string, options: { maxConcurrentJobs?: number; audio?: AudioPort } = {}): Promise<InstantNode> {
+/** `audio: 'pool'`: the real audio workers (decode + Silero VAD, one thread) instead of the passthrough port. */
+export async function startInstantNode(schedulerUrl: string, options: { maxConcurrentJobs?: number; audio?: AudioPort | 'pool' } = {}): Promise<InstantNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lm-instant-node-'));
   const bus = createBus();
   const registry = new FakeServiceRegistry(bus, STANDARD_SERVICES);
@@ -47,7 +49,10 @@ export async function startInstantNode(schedulerUrl: string, options: { maxConcu
     const pcm = new Int16Array(audio.buffer, 0, Math.floor(audio.byteLength / 2));
     return { text: `s${pcm[0] ?? -1} u${pcm[1] ?? -1}`, language: 'en' };
   });
-  const audio = options.audio ?? new PassthroughAudio();
+  // 100 ms of a 220 Hz tone at 22 050 Hz: a WAV the real audio workers encode.
+  const tone = new Int16Array(2_205).map((_, i) => Math.round(8_000 * Math.sin((2 * Math.PI * 220 * i) / 22_050)));
+  speech.script('tts-1', () => ({ kind: 'wav', bytes: new Uint8Array(writeWav(tone, 22_050)) }));
+  const audio = options.audio === 'pool' ? undefined : (options.audio ?? new PassthroughAudio());
   const node = startNode({
     schedulerUrl,
     dataDir,
@@ -57,7 +62,7 @@ export async function startInstantNode(schedulerUrl: string, options: { maxConcu
     hardware: new FakeHardware(),
     services: { registry },
     maxConcurrentJobs: options.maxConcurrentJobs ?? 4,
-    jobs: (context) => createJobsRuntime({ ...context, audio, speech }),
+    jobs: (context) => createJobsRuntime({ ...context, speech, ...(audio ? { audio } : { audioPool: { maxThreads: 1 } }) }),
   });
   await node.ready;
   return {
