@@ -118,6 +118,8 @@ interface EndedSinceReport {
 
 /** Empty-result records kept at most (oldest first out), whatever their age. */
 const MAX_EMPTY_FINISHES = 10_000;
+/** Finished jobs remembered (oldest first out), to tell a late message of one from a message for no job. */
+const MAX_FINISHED_REMEMBERED = 10_000;
 
 export class Dispatcher {
   private readonly jobs = new Map<string, Job>();
@@ -128,6 +130,8 @@ export class Dispatcher {
   private readonly lastAssignedAt = new Map<string, number>();
   private readonly emptyFinishes = new Map<string, EmptyFinish>();
   private readonly endedSinceReport = new Map<string, EndedSinceReport>();
+  /** job id → its last attempt, for recently finished jobs. */
+  private readonly finished = new Map<string, number>();
   private readonly log: Logger;
   private sink: SessionSink | undefined;
   private seq = 0;
@@ -212,7 +216,7 @@ export class Dispatcher {
     switch (message.type) {
       case 'asr_partial':
         // §5.5: a partial has no attempt; current when the job is assigned to its sender.
-        if (!assignedHere) return this.drop(nodeId, message, job ? 'stale' : 'unknown_job');
+        if (!assignedHere) return this.drop(nodeId, message, job || this.finished.has(message.job_id) ? 'stale' : 'unknown_job');
         this.sink?.immediate(job.request.sessionId, {
           type: 'asr_partial',
           session_id: job.request.sessionId,
@@ -225,7 +229,7 @@ export class Dispatcher {
         return;
       case 'job_ack':
       case 'job_started':
-        if (!assignedHere || job.attempt !== message.attempt_id) return this.drop(nodeId, message, job ? 'stale' : 'unknown_job');
+        if (!assignedHere || job.attempt !== message.attempt_id) return this.drop(nodeId, message, job || this.finished.has(message.job_id) ? 'stale' : 'unknown_job');
         if (message.type === 'job_ack' && !job.acked) {
           job.acked = true;
           this.ui(job, 'NODE_ACCEPTED');
@@ -515,7 +519,8 @@ export class Dispatcher {
       this.sink?.immediate(empty.sessionId, translationResultOf(empty.sessionId, result, this.deps.clock.now()));
       return;
     }
-    this.drop(nodeId, result, job ? 'stale' : empty ? 'duplicate' : 'unknown_job');
+    const lastAttempt = job?.attempt ?? this.finished.get(result.job_id);
+    this.drop(nodeId, result, lastAttempt === undefined ? 'unknown_job' : lastAttempt === result.attempt_id && job === undefined ? 'duplicate' : 'stale');
   }
 
   private fail(job: Job, error: JobError): void {
@@ -529,6 +534,8 @@ export class Dispatcher {
   private finish(job: Job, outcome: UtteranceOutcome, how: 'result' | 'failed', code?: string): void {
     const { sessionId, index, finalizedAt } = job.request;
     this.retire(job);
+    this.finished.set(job.jobId, job.attempt);
+    if (this.finished.size > MAX_FINISHED_REMEMBERED) this.finished.delete(this.finished.keys().next().value!);
     this.bySession.get(sessionId)?.delete(job);
     this.deps.bus.publish({ type: 'dispatch.resolved', jobId: job.jobId, sessionId, outcome: how, ...(code !== undefined ? { code } : {}) });
     this.sink?.resolved(sessionId, index, outcome, finalizedAt);
