@@ -6,6 +6,7 @@
  *   ├─ registry  (supervisor, system id `registry`)
  *   │   └─ shard:00 … shard:3f (supervisors) └─ node:<id> status machines
  *   ├─ scan      (backstop of the node timers)
+ *   ├─ dispatcher, sessions (jobs and client sessions: src/cli/scheduler-dispatch.ts)
  *   └─ server    (HTTP + /ws/node + /ws/session on one port)
  *
  * `startScheduler` is what the CLI, tests and an embedding host call.
@@ -23,7 +24,6 @@ import { NodeRegistry } from '../actors/scheduler/node-registry.js';
 import { resolveSchedulerConfig } from '../actors/scheduler/scheduler-options.js';
 import type { SchedulerConfig } from '../actors/scheduler/scheduler-options.js';
 import { schedulerRoutes } from '../actors/scheduler/scheduler-routes.js';
-import { createSessionLinkHandler } from '../actors/scheduler/session-link.js';
 import { statusScanActor } from '../actors/scheduler/status-scan.actor.js';
 import { createBus } from '../kernel/bus.js';
 import type { Bus } from '../kernel/bus.js';
@@ -36,6 +36,10 @@ import type { CapabilityStorePort } from '../kernel/ports/capability-store.port.
 import type { HttpResponse, HttpServerHandle } from '../kernel/ports/http.port.js';
 import { bootSystem } from '../kernel/system.js';
 import type { SystemExit } from '../kernel/system.js';
+import type { ReservationsPort } from '../kernel/ports/reservations.port.js';
+import type { DispatcherStatus } from '../actors/scheduler/dispatcher.js';
+import type { Dispatcher } from '../actors/scheduler/dispatcher.js';
+import { createDispatchPlane } from './scheduler-dispatch.js';
 
 export type { SchedulerConfig } from '../actors/scheduler/scheduler-options.js';
 export type { NodeView } from '../actors/scheduler/node-registry.js';
@@ -52,6 +56,17 @@ export interface SchedulerOptions extends Partial<SchedulerConfig> {
   instanceId?: string;
   /** Called after each node-link frame with its type and handling time in ms (tracing, benchmarks). */
   observeFrame?: (type: string, ms: number) => void;
+  /** Job slots to use instead of this process's memory (tests, a shared store). Closed by `stop()`. */
+  reservations?: ReservationsPort;
+}
+
+/** What an embedding host reads about the scheduler's work. */
+export interface SchedulerStatus {
+  /** Nodes held by this instance (any status). */
+  nodes: number;
+  /** Client sessions open. */
+  sessions: number;
+  jobs: DispatcherStatus;
 }
 
 export interface SchedulerHandle {
@@ -63,7 +78,11 @@ export interface SchedulerHandle {
   readonly instanceId: string;
   /** Nodes, pools and per-node sends, for a dispatcher or an embedding host. */
   readonly registry: NodeRegistry;
+  /** Jobs, attempts and slots (PROTOCOL.md §5.3–§5.5). */
+  readonly dispatcher: Dispatcher;
   readonly bus: Bus;
+  /** Nodes, sessions and jobs now. */
+  status(): Promise<SchedulerStatus>;
   /** Settles when the actor tree has stopped, for whatever reason. */
   readonly done: Promise<SystemExit>;
   /** Closes every connection, stops the tree and removes this instance's store records. Idempotent. */
@@ -95,7 +114,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
 }
 
 export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle {
-  const { logger = silentLogger(), clock = systemClock, signals = 'none', capabilityStore, observeFrame, ...overrides } = options;
+  const { logger = silentLogger(), clock = systemClock, signals = 'none', capabilityStore, observeFrame, reservations, ...overrides } = options;
   const config = resolveSchedulerConfig(overrides);
   const instanceId = options.instanceId ?? `sched-${randomBytes(4).toString('hex').toUpperCase()}`;
   const log = logger.child({ role: 'scheduler', instanceId });
@@ -110,8 +129,9 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
   storeOpened.catch(() => undefined);
   const store = immediate ?? lazyStore(storeOpened);
   const registry = new NodeRegistry({ config, store, metrics, bus, clock, logger: log, instanceId, signal: lifetime.signal, ...(observeFrame ? { observeFrame } : {}) });
+  const plane = createDispatchPlane({ registry, config, bus, clock, logger: log, metricsRegistry: metrics.registry, signal: lifetime.signal, ...(reservations ? { reservations } : {}) });
   const links = createWsLinkServer({
-    links: { '/ws/node': registry.linkHandler, '/ws/session': createSessionLinkHandler({ logger: log, maxFrameBytes: config.maxFrameBytes }) },
+    links: { '/ws/node': registry.linkHandler, '/ws/session': plane.sessionLink },
     maxFrameBytes: config.maxFrameBytes,
     pingIntervalMs: config.wsPingIntervalMs,
     idleTimeoutMs: config.wsIdleTimeoutMs,
@@ -126,7 +146,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
     const http = await startHttpServer({
       host: config.host,
       port: config.port,
-      routes: schedulerRoutes({ registry, store, metrics, signal: lifetime.signal }),
+      routes: [...schedulerRoutes({ registry, store, metrics, signal: lifetime.signal }), ...plane.routes],
       onUpgrade: links.onUpgrade,
       guard: authGuard(config.authToken),
       logger: log,
@@ -135,6 +155,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
     log.info({ host: http.host, port: http.port, store: config.store === 'memory' ? 'memory' : 'redis', auth: config.authToken !== undefined }, 'scheduler listening');
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     registry.beginShutdown();
+    plane.beginShutdown();
     await links.close(config.shutdownTimeoutMs);
     await http.close();
     serverClosed.resolve();
@@ -147,6 +168,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
       children: [
         registry.supervisorSpec(clock),
         { id: 'scan', logic: statusScanActor, input: { clock, intervalMs: config.statusScanIntervalMs, scan: () => registry.scan() }, shutdownMs: 0 },
+        ...plane.children,
         // Not restarted: a port that cannot be bound stays unbound; the failure stops the scheduler.
         { id: 'server', logic: serve, restart: 'transient', maxRestarts: 0, shutdownMs: 0 },
       ],
@@ -177,8 +199,10 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       registry.beginShutdown();
+      plane.beginShutdown();
       await system.stop();
       if (http) await serverClosed.promise;
+      await plane.close();
       await registry.close();
       lifetime.abort();
       await store.close();
@@ -199,7 +223,9 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
     },
     instanceId,
     registry,
+    dispatcher: plane.dispatcher,
     bus,
+    status: async () => ({ nodes: registry.list().length, ...(await plane.status()) }),
     done: system.done,
     stop,
   };

@@ -65,6 +65,10 @@ export type BusEvent =
   | { type: 'node.removed'; nodeId: string }
   | { type: 'dispatch.assigned'; jobId: string; attemptId: number; nodeId: string; sessionId: string }
   | { type: 'dispatch.resolved'; jobId: string; sessionId: string; outcome: 'result' | 'failed' | 'missing'; code?: string }
+  /** An attempt ended without its result: `job_cancel` sent (timeout, session closed) or its node lost. */
+  | { type: 'dispatch.attemptEnded'; jobId: string; attemptId: number; nodeId: string; reason: 'job_timeout' | 'session_closed' | 'node_lost' | 'send_failed' | 'reassign_result' }
+  /** A node message about a job was dropped: not current (§5.5), a repeat, or for no job known. */
+  | { type: 'dispatch.dropped'; jobId: string; nodeId: string; messageType: string; attemptId?: number; reason: 'stale' | 'duplicate' | 'unknown_job' }
   | { type: 'session.opened'; sessionId: string }
   | { type: 'session.closed'; sessionId: string; reason: string }
   // kernel: supervision

@@ -9,6 +9,7 @@ export * from './language.js';
 export * from './ids.js';
 export * from './base64.js';
 export * from './plan-a.js';
+export * from './wav.js';
 export * from './node-capabilities.schema.js';
 export * from './node-jobs.schema.js';
 export * from './node-link.schema.js';

@@ -77,8 +77,16 @@ export class LinkClient {
    * message received before that answer.
    */
   async sync(): Promise<Message[]> {
+    return this.syncWith((m) => m.type === 'node_error' && (m.details as { type?: unknown } | undefined)?.type === PROBE_TYPE);
+  }
+
+  /**
+   * Sends a probe of an unknown type and waits for the answer `isAnswer` recognizes (the link's
+   * error form); returns (and takes) every message received before it.
+   */
+  async syncWith(isAnswer: (m: Message, probeType: string) => boolean): Promise<Message[]> {
     this.send({ type: PROBE_TYPE });
-    await this.next((m) => m.type === 'node_error' && (m.details as { type?: unknown } | undefined)?.type === PROBE_TYPE);
+    await this.next((m) => isAnswer(m, PROBE_TYPE));
     return this.inbox.splice(0, this.inbox.length);
   }
 

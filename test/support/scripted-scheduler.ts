@@ -100,11 +100,16 @@ export class ScriptedScheduler {
   }
 }
 
-/** Waits for real I/O: polls `predicate` every few ms, failing after `timeoutMs` of real time. */
-export async function waitFor(predicate: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+/**
+ * Waits for real I/O: polls `predicate` every few ms, failing after `timeoutMs` of real time.
+ * `refresh`, when given, runs before each check (e.g. to fetch what the predicate reads).
+ */
+export async function waitFor(predicate: () => boolean, what = 'condition', timeoutMs = 5_000, refresh?: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  for (;;) {
+    if (refresh) await refresh();
+    if (predicate()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, refresh ? 50 : 5));
   }
 }

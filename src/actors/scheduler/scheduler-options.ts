@@ -7,8 +7,11 @@ import { ServiceTypeSchema } from '../../protocol/common.schema.js';
 import type { ServiceType } from '../../protocol/common.schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/validation.js';
 import { ConfigError } from '../../kernel/errors.js';
+import { DEFAULT_DISPATCH_CONFIG, DispatchConfigShape } from './dispatch-options.js';
+import type { DispatchConfig } from './dispatch-options.js';
 
-export interface SchedulerConfig {
+/** Node link, registry and store settings, plus sessions and dispatch (`DispatchConfig`). */
+export interface SchedulerConfig extends DispatchConfig {
   /** Interface to listen on. Default `0.0.0.0`. */
   host: string;
   /** TCP port of HTTP and both WebSocket paths; 0 picks a free one (§1.1). Default 5010. */
@@ -72,6 +75,7 @@ export const DEFAULT_SCHEDULER_CONFIG = {
   offlineRetentionMs: 60_000,
   storeTtlMs: 180_000,
   shutdownTimeoutMs: 10_000,
+  ...DEFAULT_DISPATCH_CONFIG,
 } as const satisfies Readonly<Omit<SchedulerConfig, 'requiredServiceTypes'> & { requiredServiceTypes: readonly ServiceType[] }>;
 
 const positiveMs = z.number().int().positive();
@@ -98,6 +102,7 @@ const SchedulerConfigSchema = z
     offlineRetentionMs: positiveMs,
     storeTtlMs: positiveMs,
     shutdownTimeoutMs: positiveMs,
+    ...DispatchConfigShape,
   })
   .strict()
   .refine((c) => c.failureCount <= c.failureWindow, { message: 'failureCount cannot exceed failureWindow', path: ['failureCount'] })

@@ -58,19 +58,21 @@ describe('scheduler transport', () => {
     await expect(client.nextOfType('node_register_ack')).resolves.toBeDefined();
   });
 
-  it('answers /ws/session frames in the error form: INVALID_MESSAGE for junk, UNSUPPORTED_FEATURE for sessions and rooms (§12 item 3)', async () => {
+  it('answers /ws/session frames in the error form: INVALID_MESSAGE for junk, UNSUPPORTED_FEATURE for rooms, nothing for webrtc, INVALID_SESSION for an unknown session (§12 item 3)', async () => {
     t = await startTestScheduler();
     const client = await LinkClient.connect(t.ws('/ws/session'));
     extra.push(client);
     client.send('not json');
     await expect(client.next()).resolves.toEqual({ type: 'error', code: 'INVALID_MESSAGE', message: expect.stringMatching(/^Invalid message format: /) });
-    client.send({ type: 'session_init', client_version: '1', platform: 'web', src_lang: 'en', tgt_lang: 'es' });
-    await expect(client.next()).resolves.toMatchObject({ type: 'error', code: 'UNSUPPORTED_FEATURE' });
     client.send({ type: 'room_create' });
     await expect(client.next()).resolves.toMatchObject({ type: 'error', code: 'UNSUPPORTED_FEATURE' });
     client.send({ type: 'webrtc_offer' });
     client.send({ type: 'bogus' });
     await expect(client.next()).resolves.toMatchObject({ type: 'error', code: 'INVALID_MESSAGE', message: expect.stringContaining('bogus') });
+    client.send({ type: 'audio_chunk', session_id: 's-00000000', seq: 1, is_final: false, payload: '' });
+    await expect(client.next()).resolves.toEqual({ type: 'error', code: 'INVALID_SESSION', message: 'Session does not exist', details: { session_id: 's-00000000' } });
+    client.send({ type: 'session_init', client_version: '1', platform: 'web', src_lang: 'en', tgt_lang: 'es' });
+    await expect(client.next()).resolves.toMatchObject({ type: 'session_init_ack' });
   });
 
   it('refuses an upgrade on an unknown path with 404', async () => {
