@@ -5,7 +5,7 @@ describe('node options', () => {
   it('defaults follow PROTOCOL.md §0.5 and the version is the package version', () => {
     const settings = resolveNodeSettings({ schedulerUrl: 'ws://127.0.0.1:5010' });
     expect(settings).toMatchObject({
-      schedulerUrl: 'ws://127.0.0.1:5010/ws/node',
+      schedulerUrls: ['ws://127.0.0.1:5010/ws/node'],
       httpHost: '127.0.0.1',
       httpPort: 5020,
       maxConcurrentJobs: 4,
