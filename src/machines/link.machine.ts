@@ -3,7 +3,7 @@
  * `node_status`, and reconnect on the backoff schedule.
  *
  * ```
- * loading ─► connection ─────────────────────────────► reconnecting ─(backoff)─► connection
+ * loading ─► connection ──────────────► reconnecting ─(next URL: at once in a round, else backoff)─► connection
  *            ├ session:   connecting → registering → registered.{registering,ready,degraded,draining}
  *            ├ liveness:  no frame for link_dead_ms → terminate, reconnect (§1.3)
  *            └ keepalive: ping every ws_ping_interval_ms
@@ -12,6 +12,9 @@
  *
  * The socket is the invoked `socket` actor (a `SchedulerLinkPort` connection in production); it
  * lives exactly as long as the `connection` state and connects to the URL the machine picks.
+ * `commands` delivers requests from the rest of the node (`link.send`, `link.retry`). The machine
+ * does no I/O: every effect is a command to `socket` or an emitted event that the link actor
+ * forwards to the bus.
  *
  * Several schedulers (a fleet): the node has a list of URLs and connects to one at a time. Every
  * way a connection ends but a shutdown or a final rejection (connect failed, closed, link dead,
@@ -20,9 +23,8 @@
  * (1 s by default) so that the nodes of a lost scheduler do not all arrive in the same instant;
  * when a whole round has failed the node waits the §3.1 backoff, n being the number of failed
  * rounds. With one URL a round is one attempt, which is §3.1 exactly. The ack ends the round and
- * the backoff: the node stays on the URL that works. `commands` delivers requests from the rest of the
- * node (`link.send`, `link.retry`). The machine does no I/O: every effect is a command to `socket`
- * or an emitted event that the link actor forwards to the bus.
+ * the backoff: the node stays on the URL that works. A final rejection keeps the URL: the
+ * operator's retry goes to the same scheduler.
  */
 import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
 import { backoffDelayMs } from '../kernel/backoff.js';
