@@ -9,6 +9,7 @@ import { registerHubCommand } from './hub.command.js';
 import { registerPkgCommand } from './pkg.command.js';
 import { registerSchedulerCommand } from './scheduler.command.js';
 import { registerStatusCommand } from './status.command.js';
+import { registerTranslateCommand } from './translate.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerPkgCommand(program);
   registerSchedulerCommand(program);
   registerStatusCommand(program);
+  registerTranslateCommand(program);
   return program;
 }
 
