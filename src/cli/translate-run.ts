@@ -148,7 +148,7 @@ export async function runTranslation(request: TranslateRequest, audio: AudioPort
 
   const speeches = await Promise.all(outcomes.map((o) => speechOf(audio, o, signal)));
   const report: TranslateReport = {
-    scheduler: request.session.url,
+    scheduler: request.session.url.replace(/\/$/, ''),
     sessionId: session.ack.session_id,
     traceId: session.ack.trace_id,
     from: request.from,

@@ -106,7 +106,7 @@ describe('linguamesh translate against a scheduler and a node with the reference
     const run = await runCli(['translate', join('test/fixtures/speech', fixture.file), '--from', 'en', '--to', 'es', '--out', out, '--scheduler', schedulerUrl], { timeoutMs: 60_000 });
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^translating .*01-where-is-the\.wav \(\d+\.\d s, 1 utterance\) en → es via ws:\/\/127\.0\.0\.1:\d+\/ \(session s-[0-9A-F]{8}\)$/);
+    expect(lines[0]).toMatch(/^translating .*01-where-is-the\.wav \(\d+\.\d s, 1 utterance\) en → es via ws:\/\/127\.0\.0\.1:\d+ \(session s-[0-9A-F]{8}\)$/);
     expect(lines[1]).toMatch(/^\[1\/1\] \d+\.\d s–\d+\.\d s$/);
     const transcript = lines.find((l) => l.startsWith('  en: '))!.slice(6);
     expect(wordErrorRate([{ reference: fixture.text, hypothesis: transcript }]).wer).toBeLessThanOrEqual(0.25);
