@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStatus } from '../../../src/cli/status.command.js';
 import { runCli } from '../../support/cli-process.js';
 import { pumpUntil } from '../../support/hotplug-harness.js';
 import { startTestNode } from '../../support/node-harness.js';
@@ -82,5 +83,24 @@ describe('linguamesh status', () => {
     expect(json.code).toBe(3);
     expect(json.stderr).toContain(`linguamesh status: SCHEDULER_UNREACHABLE: cannot reach the scheduler at ${url}`);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'SCHEDULER_UNREACHABLE' } });
+  });
+
+  it('sends --auth-token to a token-guarded scheduler; without it: UNAUTHORIZED, exit code 3 (the command function, in process)', async () => {
+    const guarded = await startTestScheduler({ authToken: 'sekret' });
+    try {
+      const captured = () => {
+        const out = { stdout: '', stderr: '' };
+        return { out, sink: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text) } };
+      };
+      const refused = captured();
+      expect(await runStatus({ scheduler: guarded.http, json: false, timeoutMs: 5_000 }, refused.sink)).toBe(3);
+      expect(refused.out.stderr).toMatch(/^linguamesh status: UNAUTHORIZED: /);
+      const allowed = captured();
+      expect(await runStatus({ scheduler: guarded.http, json: true, authToken: 'sekret', timeoutMs: 5_000 }, allowed.sink)).toBe(0);
+      expect(JSON.parse(allowed.out.stdout)).toMatchObject({ ok: true, nodes: { nodes: [] } });
+      expect(allowed.out.stdout + allowed.out.stderr).not.toContain('sekret');
+    } finally {
+      await guarded.stop();
+    }
   });
 });
