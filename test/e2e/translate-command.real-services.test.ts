@@ -2,10 +2,11 @@
  * `linguamesh translate` as a real OS process against the whole system on loopback: a scheduler
  * (`startScheduler`) and a node (`startNodeRole`) running the three reference services —
  * PocketSphinx ASR, Apertium MT, eSpeak NG TTS — as OS processes, in this process (the harness of
- * scheduler-and-nodes.real-services-end-to-end.test.ts). A flite fixture goes in as a file and as
- * a stereo 32 kHz WAV on stdin; the CLI prints the English transcript, the Spanish translation and
- * the timings, and writes the synthesized speech as a WAV. No node for a language pair ends in
- * NO_AVAILABLE_NODE with exit code 1.
+ * scheduler-and-nodes.real-services-end-to-end.test.ts). A flite fixture goes in as a file, and
+ * two of them go in as one stereo 32 kHz WAV on stdin, cut into two utterances at the pause; the
+ * CLI prints the English transcripts, the Spanish translations and the timings, and writes the
+ * synthesized speech as one WAV. No node for a language pair ends in NO_AVAILABLE_NODE with exit
+ * code 1; a bad file and an unreachable scheduler end with their own codes.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import type { NodeRoleHandle } from '../../src/cli/node-role.js';
 import { startScheduler } from '../../src/cli/start-scheduler.js';
 import type { SchedulerHandle } from '../../src/cli/start-scheduler.js';
 import { silentLogger } from '../../src/kernel/logger.js';
+import { DEFAULT_TRANSLATE_FLAGS, runTranslate } from '../../src/cli/translate.command.js';
 import { runCli } from '../support/cli-process.js';
 import { waitFor } from '../support/scripted-scheduler.js';
 import { buildService, ENGINE_TEST_TIMEOUT_MS, freePort } from '../support/service-process.js';
@@ -24,7 +26,9 @@ import type { BuiltService } from '../support/service-process.js';
 import { loadSpeechFixtures } from '../support/speech-fixtures.js';
 import { wordErrorRate, words } from '../support/word-error-rate.js';
 
-const fixture = loadSpeechFixtures().find((f) => f.file === '01-where-is-the.wav')!;
+const fixtures = loadSpeechFixtures();
+const fixture = fixtures.find((f) => f.file === '01-where-is-the.wav')!;
+const second = fixtures.find((f) => f.file === '02-i-would-like.wav')!;
 const SPEECH = { use_nmt: true, use_tts: true };
 /** How long the scheduler waits for a node before NO_AVAILABLE_NODE, in ms (10 000 by default). */
 const NO_NODE_TIMEOUT_MS = 1_000;
@@ -62,9 +66,15 @@ afterAll(async () => {
   for (const dir of [dataDir, workDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, ENGINE_TEST_TIMEOUT_MS);
 
-/** `wav` as stereo at twice its rate (each sample repeated, both channels alike): the same speech in another shape. */
-function stereoAtDoubleRate(wav: Buffer): Buffer {
-  const { samples, sampleRate } = readWav(wav);
+/**
+ * The speech of `wavs`, `pauseMs` of silence apart, as one stereo WAV at twice their rate (each
+ * sample repeated, both channels alike): the same speech in another shape.
+ */
+function stereoAtDoubleRate(wavs: Buffer[], pauseMs: number): Buffer {
+  const parts = wavs.map((w) => readWav(w));
+  const sampleRate = parts[0]!.sampleRate;
+  const pause = new Int16Array((pauseMs * sampleRate) / 1000);
+  const samples = parts.flatMap((p, i) => (i === 0 ? [p.samples] : [pause, p.samples])).flatMap((a) => [...a]);
   const data = Buffer.alloc(samples.length * 8);
   samples.forEach((s, i) => {
     for (let k = 0; k < 4; k++) data.writeInt16LE(s, i * 8 + k * 2);
@@ -117,31 +127,44 @@ describe('linguamesh translate against a scheduler and a node with the reference
     console.log(`[translate] ${run.stdout.trim().split('\n').join(' | ')}`);
   });
 
-  it('a stereo 32 kHz WAV on stdin, pcm16 on the wire, --json → one JSON object', async () => {
+  it('two sentences as a stereo 32 kHz WAV on stdin, cut into two utterances, pcm16 on the wire, --json → one JSON object', async () => {
     const out = join(workDir, 'stdin.wav');
-    const run = await runCli(['translate', '-', '--from', 'en', '--to', 'es', '--format', 'pcm16', '--json', '--out', out, '--scheduler', schedulerUrl], {
-      stdin: stereoAtDoubleRate(fixture.wav),
-      timeoutMs: 60_000,
+    const pauseMs = 1_500;
+    const run = await runCli(['translate', '-', '--from', 'en', '--to', 'es', '--format', 'pcm16', '--max-utterance-ms', '3000', '--json', '--out', out, '--scheduler', schedulerUrl], {
+      stdin: stereoAtDoubleRate([fixture.wav, second.wav], pauseMs),
+      timeoutMs: 80_000,
     });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
       ok: boolean;
       sessionId: string;
       input: { file: string; durationMs: number };
-      utterances: { status: string; transcript: string; translation: string; serviceTimings: Record<string, number>; roundTripMs: number; speechMs: number }[];
+      utterances: { index: number; startMs: number; endMs: number; status: string; transcript: string; translation: string; serviceTimings: Record<string, number>; roundTripMs: number; speechMs: number }[];
       output: { file: string; durationMs: number };
     };
     expect(report).toMatchObject({ ok: true, sessionId: expect.stringMatching(/^s-[0-9A-F]{8}$/), input: { file: '-' } });
-    expect(Math.abs(report.input.durationMs - (readWav(fixture.wav).samples.length / 16))).toBeLessThanOrEqual(1);
-    expect(report.utterances).toHaveLength(1);
-    const [u] = report.utterances;
-    expect(u!.status).toBe('result');
-    expect(wordErrorRate([{ reference: fixture.text, hypothesis: u!.transcript }]).wer).toBeLessThanOrEqual(0.25);
-    expectSpanish(u!.translation);
-    expect(u!.serviceTimings).toMatchObject({ asr_ms: expect.any(Number), nmt_ms: expect.any(Number), tts_ms: expect.any(Number), total_ms: expect.any(Number) });
-    expect(u!.roundTripMs).toBeGreaterThan(0);
+    const inputMs = (readWav(fixture.wav).samples.length + readWav(second.wav).samples.length) / 16 + pauseMs;
+    expect(Math.abs(report.input.durationMs - inputMs)).toBeLessThanOrEqual(1);
+    // Cut in the pause between the two sentences.
+    expect(report.utterances.map((u) => [u.index, u.status])).toEqual([[0, 'result'], [1, 'result']]);
+    const firstEndMs = readWav(fixture.wav).samples.length / 16;
+    expect(report.utterances[0]!.endMs).toBeGreaterThan(firstEndMs - 200);
+    expect(report.utterances[1]!.startMs).toBeLessThan(firstEndMs + pauseMs + 200);
+    expect(report.utterances[0]!.endMs).toBeLessThanOrEqual(report.utterances[1]!.startMs);
+    for (const [u, f] of [[report.utterances[0]!, fixture], [report.utterances[1]!, second]] as const) {
+      expect(wordErrorRate([{ reference: f.text, hypothesis: u.transcript }]).wer, u.transcript).toBeLessThanOrEqual(0.25);
+      expect(words(u.translation).length).toBeGreaterThan(0);
+      expect(u.translation).not.toBe(u.transcript);
+      expect(u.serviceTimings).toMatchObject({ asr_ms: expect.any(Number), nmt_ms: expect.any(Number), tts_ms: expect.any(Number), total_ms: expect.any(Number) });
+      expect(u.roundTripMs).toBeGreaterThan(0);
+      expect(u.speechMs).toBeGreaterThan(500);
+    }
+    expectSpanish(report.utterances[0]!.translation);
+    // Both utterances' speech, in order, 300 ms apart, in one WAV.
     expect(report.output.file).toBe(out);
-    expect(Math.abs(expectSpeechWav(out) - report.output.durationMs)).toBeLessThanOrEqual(1);
+    const writtenMs = (readWav(readFileSync(out)).samples.length * 1000) / 16_000;
+    expect(Math.abs(writtenMs - report.output.durationMs)).toBeLessThanOrEqual(1);
+    expect(Math.abs(writtenMs - (report.utterances[0]!.speechMs + 300 + report.utterances[1]!.speechMs))).toBeLessThanOrEqual(2);
   });
 
   it('no node for the pair → NO_AVAILABLE_NODE, exit code 1', async () => {
@@ -151,15 +174,21 @@ describe('linguamesh translate against a scheduler and a node with the reference
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, error: { code: 'NO_AVAILABLE_NODE' }, utterances: [{ index: 0, status: 'failed', error: { code: 'NO_AVAILABLE_NODE' } }] });
   });
 
-  it('a file that is not a WAV → AUDIO_DECODE_FAILED, exit code 2; an unreachable scheduler → SCHEDULER_UNREACHABLE, exit code 3', async () => {
+  it('a file that is not a WAV → AUDIO_DECODE_FAILED, exit code 2; an unreachable scheduler → SCHEDULER_UNREACHABLE, exit code 3 (the command function, in process)', async () => {
+    const captured = () => {
+      const out = { stdout: '', stderr: '' };
+      return { out, sink: { stdout: (text: string) => void (out.stdout += text), stderr: (text: string) => void (out.stderr += text) } };
+    };
+    const flags = { ...DEFAULT_TRANSLATE_FLAGS, from: 'en', to: 'es', scheduler: schedulerUrl, format: 'opus' as const };
     const notWav = join(workDir, 'notes.wav');
     writeFileSync(notWav, 'these are not samples');
-    const bad = await runCli(['translate', notWav, '--from', 'en', '--to', 'es', '--scheduler', schedulerUrl], { timeoutMs: 60_000 });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('linguamesh translate: AUDIO_DECODE_FAILED');
+    const bad = captured();
+    expect(await runTranslate(notWav, flags, bad.sink)).toBe(2);
+    expect(bad.out.stderr).toMatch(/^linguamesh translate: AUDIO_DECODE_FAILED: /);
     const nobody = `ws://127.0.0.1:${await freePort()}`;
-    const closed = await runCli(['translate', join('test/fixtures/speech', fixture.file), '--from', 'en', '--to', 'es', '--scheduler', nobody], { timeoutMs: 60_000 });
-    expect(closed.code).toBe(3);
-    expect(closed.stderr).toContain(`linguamesh translate: SCHEDULER_UNREACHABLE: cannot reach the scheduler at ${nobody}/ws/session`);
+    const closed = captured();
+    expect(await runTranslate(join('test/fixtures/speech', fixture.file), { ...flags, scheduler: nobody, json: true }, closed.sink)).toBe(3);
+    expect(closed.out.stderr).toContain(`linguamesh translate: SCHEDULER_UNREACHABLE: cannot reach the scheduler at ${nobody}/ws/session`);
+    expect(JSON.parse(closed.out.stdout)).toMatchObject({ ok: false, error: { code: 'SCHEDULER_UNREACHABLE' } });
   });
 });
