@@ -154,7 +154,7 @@ export function registerTranslateCommand(program: Command): void {
   program
     .command('translate')
     .description('translate a WAV recording through a scheduler: print transcript, translation and timings, write the speech')
-    .argument('<input>', 'WAV file (any rate, mono or stereo 16-bit PCM), or - to read it from stdin')
+    .argument('<input>', 'WAV file (16-bit PCM, any rate and channel count), or - to read it from stdin')
     .requiredOption('--from <lang>', 'language spoken in the recording', language)
     .requiredOption('--to <lang>', 'language to translate into', language)
     .option('--out <file>', 'write the synthesized speech here as a 16 kHz mono WAV')
