@@ -8,6 +8,8 @@ import { registerNodeServicesCommand } from './node-services.command.js';
 import { registerHubCommand } from './hub.command.js';
 import { registerPkgCommand } from './pkg.command.js';
 import { registerSchedulerCommand } from './scheduler.command.js';
+import { registerStatusCommand } from './status.command.js';
+import { registerTranslateCommand } from './translate.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerHubCommand(program);
   registerPkgCommand(program);
   registerSchedulerCommand(program);
+  registerStatusCommand(program);
+  registerTranslateCommand(program);
   return program;
 }
 
