@@ -24,6 +24,8 @@ export interface DemoOptions {
   fixturesDir?: string;
   /** Longest wait for all the answers, in ms. */
   timeoutMs?: number;
+  /** Utterances in flight at once. Default 2. */
+  window?: number;
   /** Where the report lines go (stdout for the CLI). */
   print: (line: string) => void;
 }
@@ -47,6 +49,7 @@ export interface DemoReport {
 }
 
 const DEFAULT_TIMEOUT_MS = 180_000;
+const DEFAULT_WINDOW = 2;
 
 interface Fixture {
   file: string;
@@ -99,10 +102,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const report: DemoReport = { utterances: [], failures: [] };
   try {
     print(`demo: ${fixtures.length} utterances from ${fixturesDir}, en → es, session ${session.sessionId}`);
-    const sentAt = fixtures.map((fixture, index) => {
+    const sentAt: number[] = [];
+    const send = (index: number) => {
+      const fixture = fixtures[index];
+      if (!fixture) return;
+      sentAt[index] = Date.now();
       session.sendUtterance(index, fixture.wav, 'wav', fixture.sampleRate);
-      return Date.now();
-    });
+    };
+    // A bounded window: a node takes `max_concurrent_jobs` at once, and a job that finds every
+    // node full waits only `noNodeTimeoutMs` (10 s) before it fails with NO_AVAILABLE_NODE.
+    const window = options.window ?? DEFAULT_WINDOW;
+    for (let index = 0; index < Math.min(window, fixtures.length); index++) send(index);
     for (const [index, fixture] of fixtures.entries()) {
       const head = `[${index + 1}/${fixtures.length}] ${fixture.file}`;
       let outcome: UtteranceOutcome;
@@ -113,6 +123,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         report.failures.push(failure);
         print(failure);
         continue;
+      } finally {
+        send(index + window);
       }
       const failure = failureOf(outcome);
       if (failure !== undefined || outcome.kind !== 'result') {
