@@ -91,6 +91,7 @@ export type StartAllProgress =
   | { kind: 'publish'; serviceId: string; version: string; step: PublishStep }
   | { kind: 'install'; serviceId: string; version: string; phase: string; bytesDone: number; bytesTotal: number }
   | { kind: 'installed'; serviceId: string; version: string; outcome: string }
+  | { kind: 'service'; serviceId: string; state: string; reason?: string }
   | { kind: 'node'; status: string; reason: string };
 
 export interface StartAllOptions extends Partial<AllOptions> {
@@ -196,6 +197,8 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
       logger: rootLogger,
       clock,
     });
+    const offServices = node.bus.subscribe('service.statusChanged', (e) => onProgress({ kind: 'service', serviceId: e.serviceId, state: e.state, ...(e.reason ? { reason: e.reason } : {}) }));
+    void node.done.then(offServices);
     const { httpPort } = await node.ready;
     const nodeUrl = `http://127.0.0.1:${httpPort}`;
     onProgress({ kind: 'started', role: 'node', url: nodeUrl });

@@ -23,6 +23,8 @@ function describe(event: StartAllProgress): string | undefined {
       return `${event.serviceId}@${event.version}: ${event.phase}${event.bytesTotal > 0 ? ` ${mb(event.bytesTotal)} MB` : ''}`;
     case 'installed':
       return `${event.serviceId}@${event.version}: ${event.outcome === 'unchanged' ? 'already installed' : event.outcome} on the node`;
+    case 'service':
+      return `${event.serviceId}: ${event.state}${event.reason ? ` (${event.reason})` : ''}`;
     case 'node':
       return `node ${event.status} at the scheduler (${event.reason})`;
     default: {
@@ -57,9 +59,10 @@ export function createProgressView(stream: NodeJS.WriteStream = process.stderr):
   }
   const multi = new MultiBar({ format: ' {service} {phase} [{bar}] {percentage}% {done}/{total} MB', hideCursor: true, clearOnComplete: false, stream }, Presets.shades_classic);
   const bars = new Map<string, SingleBar>();
+  let closed = false;
   return {
     show(event) {
-      if (event.kind === 'install' && event.bytesTotal > 0) {
+      if (event.kind === 'install' && event.bytesTotal > 0 && !closed) {
         const payload = { service: event.serviceId.padEnd(18), phase: event.phase.padEnd(8), done: mb(event.bytesDone), total: mb(event.bytesTotal) };
         let bar = bars.get(event.serviceId);
         if (!bar) {
@@ -73,11 +76,12 @@ export function createProgressView(stream: NodeJS.WriteStream = process.stderr):
       const text = describe(event);
       if (text === undefined) return;
       // The bars print logged lines at their next redraw; with no bar yet, nothing would redraw.
-      if (bars.size === 0) stream.write(line(text));
+      if (bars.size === 0 || closed) stream.write(line(text));
       else multi.log(line(text));
     },
     close() {
-      if (bars.size > 0) multi.stop();
+      if (bars.size > 0 && !closed) multi.stop();
+      closed = true;
     },
   };
 }

@@ -111,8 +111,10 @@ async function run(flags: UpFlags): Promise<number> {
     process.stderr.write(`up: ${error.code}: ${error.message}\n`);
     return 1;
   } finally {
+    const stopping = Date.now();
     await handle?.stop();
     signals.dispose();
+    process.stderr.write(`up: stopped node, scheduler and hub in ${((Date.now() - stopping) / 1000).toFixed(1)} s\n`);
   }
 }
 
