@@ -27,7 +27,8 @@ import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import type { NodeStatusReport } from '../actors/node/node-status.js';
 import { systemClock } from '../kernel/clock.js';
 import type { Clock } from '../kernel/clock.js';
-import { AbortedError, ConfigError, KernelError, toKernelError } from '../kernel/errors.js';
+import { AbortedError, ConfigError, isKernelError, KernelError, toKernelError } from '../kernel/errors.js';
+import type { KernelErrorLike } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { HardwarePort } from '../kernel/ports/hardware.port.js';
@@ -229,7 +230,7 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
   };
 
   const ready = start().catch(async (err: unknown) => {
-    const error = toKernelError(err);
+    const error = reasonOf(err);
     if (state === 'starting') state = 'failed';
     if (!lifetime.signal.aborted) log.error({ err: error, code: error.code }, 'up could not start');
     lifetime.abort();
@@ -269,6 +270,13 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
   };
 }
 
+/** The error to report: a role's supervisor giving up names the child's own failure as its cause (PORT_IN_USE…). */
+function reasonOf(err: unknown): KernelErrorLike {
+  let error = toKernelError(err);
+  while (error.code === 'SUPERVISOR_INTENSITY_EXCEEDED' && isKernelError(error.cause)) error = error.cause;
+  return error;
+}
+
 async function hasNoGpu(hardware: HardwarePort, signal: AbortSignal, log: Logger): Promise<boolean> {
   try {
     const probe = await hardware.probe(signal);
@@ -296,6 +304,16 @@ async function installAll(node: NodeRoleHandle, packages: readonly ReferencePack
   }
 }
 
+/** The scheduler's part of the status; nothing when it cannot answer (it failed to listen, or stopped). */
+async function schedulerStatusOf(scheduler: SchedulerHandle): Promise<Pick<AllStatus, 'scheduler'>> {
+  try {
+    const nodeList = scheduler.registry.list().map((n) => ({ nodeId: n.nodeId, status: n.status, reason: n.reason, connected: n.connected }));
+    return { scheduler: { ...(await scheduler.status()), nodeList } };
+  } catch {
+    return {};
+  }
+}
+
 async function statusOf(parts: {
   state: AllStatus['state'];
   cpuNodesAllowed: boolean | undefined;
@@ -310,9 +328,7 @@ async function statusOf(parts: {
     state,
     ...(cpuNodesAllowed !== undefined ? { cpuNodesAllowed } : {}),
     ...(urls ? { urls } : {}),
-    ...(scheduler && state !== 'stopped'
-      ? { scheduler: { ...(await scheduler.status()), nodeList: scheduler.registry.list().map((n) => ({ nodeId: n.nodeId, status: n.status, reason: n.reason, connected: n.connected })) } }
-      : {}),
+    ...(scheduler && (state === 'starting' || state === 'ready') ? await schedulerStatusOf(scheduler) : {}),
     ...(report ? { node: { link: report.link, services: report.services, runningJobs: report.runningJobs } } : {}),
     ...(hub ? { hub: { packages: [...hub.catalogue.current().services.values()].map((s) => ({ serviceId: s.serviceId, versions: s.versions.map((v) => v.version) })) } } : {}),
   };

@@ -57,13 +57,13 @@ export function createProgressView(stream: NodeJS.WriteStream = process.stderr):
       },
     };
   }
-  const multi = new MultiBar({ format: ' {service} {phase} [{bar}] {percentage}% {done}/{total} MB', hideCursor: true, clearOnComplete: false, stream }, Presets.shades_classic);
+  const multi = new MultiBar({ format: ' {service} {phase} [{bar}] {percentage}% {doneMb}/{totalMb} MB', hideCursor: true, clearOnComplete: false, stream }, Presets.shades_classic);
   const bars = new Map<string, SingleBar>();
   let closed = false;
   return {
     show(event) {
       if (event.kind === 'install' && event.bytesTotal > 0 && !closed) {
-        const payload = { service: event.serviceId.padEnd(18), phase: event.phase.padEnd(8), done: mb(event.bytesDone), total: mb(event.bytesTotal) };
+        const payload = { service: event.serviceId.padEnd(18), phase: event.phase.padEnd(8), doneMb: mb(event.bytesDone), totalMb: mb(event.bytesTotal) };
         let bar = bars.get(event.serviceId);
         if (!bar) {
           bar = multi.create(event.bytesTotal, event.bytesDone, payload);
