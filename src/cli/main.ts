@@ -10,6 +10,7 @@ import { registerPkgCommand } from './pkg.command.js';
 import { registerSchedulerCommand } from './scheduler.command.js';
 import { registerStatusCommand } from './status.command.js';
 import { registerTranslateCommand } from './translate.command.js';
+import { registerUpCommand } from './up.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSchedulerCommand(program);
   registerStatusCommand(program);
   registerTranslateCommand(program);
+  registerUpCommand(program);
   return program;
 }
 
