@@ -15,7 +15,10 @@
  * parser (JSON + zod), the part of the work no correct receiver can skip. Server, clients and this
  * orchestrator are separate processes.
  *
- *   npx tsx bench/scheduler.ts [--nodes=2000] [--paced-ms=30000] [--interval-ms=15000] [--blast-frames=150000] [--blast-rounds=3]
+ *   npx tsx bench/scheduler.ts [--nodes=2000] [--paced-ms=30000] [--interval-ms=15000] [--blast-frames=150000] [--blast-rounds=3] [--heap-snapshot=FILE]
+ *
+ * `--heap-snapshot=FILE` writes a V8 heap snapshot of the scheduler process once its nodes are
+ * registered (after the GC of the memory measurement), to see what the memory per node is made of.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -31,6 +34,7 @@ const BLAST_ROUNDS = argNumber('blast-rounds', 3);
 const INTERVAL_MS = argNumber('interval-ms', 15_000);
 /** A capability change every this many heartbeats of a node. */
 const CHANGE_EVERY = argNumber('change-every', 4);
+const HEAP_SNAPSHOT = process.argv.find((a) => a.startsWith('--heap-snapshot='))?.slice('--heap-snapshot='.length);
 
 type Mode = 'baseline' | 'validating' | 'scheduler';
 
@@ -88,6 +92,7 @@ async function startFleet(mode: Mode): Promise<Fleet> {
   const connected = await nodes.endpoint.request<{ connectMs: number; burstMs: number }>({ cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/node`, count: NODES, expectAcks: mode === 'scheduler' } satisfies NodesCommand);
   await waitForHandled(srv, 3 * NODES);
   const after = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  if (HEAP_SNAPSHOT && mode === 'scheduler') await srv.request({ cmd: 'snapshot', path: HEAP_SNAPSHOT } satisfies ServerCommand);
   await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
   return {
     mode,
