@@ -353,9 +353,9 @@ export class NodeRegistry {
       entry.ref = ref;
       return true;
     },
-    emitted: (event) => {
+    emitted: (event, ref) => {
       const entry = this.nodes.get(event.nodeId);
-      if (!entry?.ref) return;
+      if (!entry?.ref || entry.ref !== ref) return;
       switch (event.type) {
         case 'node.statusChanged':
           this.safely(() => this.statusChanged(entry, event));
