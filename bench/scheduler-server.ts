@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocketServer } from 'ws';
 import { silentLogger } from '../src/kernel/logger.js';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       case 'gc':
         gc();
         gc();
-        send({ rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, memory: process.memoryUsage(), spaces: getHeapSpaceStatistics() });
+        send({ rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal });
         break;
       case 'snapshot':
         // A heap snapshot, to see what the memory per node is made of (bench/scheduler.ts --heap-snapshot).
