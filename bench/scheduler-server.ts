@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocketServer } from 'ws';
 import { silentLogger } from '../src/kernel/logger.js';
@@ -18,7 +18,7 @@ import { parseNodeToScheduler } from '../src/protocol/index.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-export type ServerCommand = { cmd: 'stats'; reset: boolean } | { cmd: 'gc' } | { cmd: 'stop' };
+export type ServerCommand = { cmd: 'stats'; reset: boolean } | { cmd: 'gc' } | { cmd: 'snapshot'; path: string } | { cmd: 'stop' };
 export interface ServerStats {
   rssBytes: number;
   heapUsedBytes: number;
@@ -100,7 +100,11 @@ async function main(): Promise<void> {
       case 'gc':
         gc();
         gc();
-        send({ rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed });
+        send({ rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal });
+        break;
+      case 'snapshot':
+        // A heap snapshot, to see what the memory per node is made of (bench/scheduler.ts --heap-snapshot).
+        send({ path: writeHeapSnapshot(command.path) });
         break;
       case 'stats': {
         const stats: ServerStats = { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, handled, firstAt, lastAt, samples, loopDelayP99Ms: loop.percentile(99) / 1e6 };

@@ -15,7 +15,10 @@
  * parser (JSON + zod), the part of the work no correct receiver can skip. Server, clients and this
  * orchestrator are separate processes.
  *
- *   npx tsx bench/scheduler.ts [--nodes=2000] [--paced-ms=30000] [--interval-ms=15000] [--blast-frames=150000] [--blast-rounds=3]
+ *   npx tsx bench/scheduler.ts [--nodes=2000] [--paced-ms=30000] [--interval-ms=15000] [--blast-frames=150000] [--blast-rounds=3] [--heap-snapshot=FILE]
+ *
+ * `--heap-snapshot=FILE` writes a V8 heap snapshot of the scheduler process once its nodes are
+ * registered (after the GC of the memory measurement), to see what the memory per node is made of.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -31,8 +34,10 @@ const BLAST_ROUNDS = argNumber('blast-rounds', 3);
 const INTERVAL_MS = argNumber('interval-ms', 15_000);
 /** A capability change every this many heartbeats of a node. */
 const CHANGE_EVERY = argNumber('change-every', 4);
+const HEAP_SNAPSHOT = process.argv.find((a) => a.startsWith('--heap-snapshot='))?.slice('--heap-snapshot='.length);
 
 type Mode = 'baseline' | 'validating' | 'scheduler';
+type GcReply = { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number };
 
 interface Endpoint {
   child: ChildProcess;
@@ -67,6 +72,8 @@ interface Fleet {
   burstMs: number;
   bytesPerNode: number;
   heapPerNode: number;
+  /** V8 heap committed (used, free space between live objects, young generation), per node. */
+  heapTotalPerNode: number;
   rssBefore: number;
   heapBefore: number;
 }
@@ -84,10 +91,11 @@ async function startFleet(mode: Mode): Promise<Fleet> {
   const port = server.hello.port as number;
   const nodes = await start('./scheduler-nodes.ts', []);
   const srv = server.endpoint;
-  const before = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  const before = await srv.request<GcReply>({ cmd: 'gc' } satisfies ServerCommand);
   const connected = await nodes.endpoint.request<{ connectMs: number; burstMs: number }>({ cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/node`, count: NODES, expectAcks: mode === 'scheduler' } satisfies NodesCommand);
   await waitForHandled(srv, 3 * NODES);
-  const after = await srv.request<{ rssBytes: number; heapUsedBytes: number }>({ cmd: 'gc' } satisfies ServerCommand);
+  const after = await srv.request<GcReply>({ cmd: 'gc' } satisfies ServerCommand);
+  if (HEAP_SNAPSHOT && mode === 'scheduler') await srv.request({ cmd: 'snapshot', path: HEAP_SNAPSHOT } satisfies ServerCommand);
   await srv.request<ServerStats>({ cmd: 'stats', reset: true } satisfies ServerCommand);
   return {
     mode,
@@ -97,6 +105,7 @@ async function startFleet(mode: Mode): Promise<Fleet> {
     burstMs: connected.burstMs,
     bytesPerNode: (after.rssBytes - before.rssBytes) / NODES,
     heapPerNode: (after.heapUsedBytes - before.heapUsedBytes) / NODES,
+    heapTotalPerNode: (after.heapTotalBytes - before.heapTotalBytes) / NODES,
     rssBefore: before.rssBytes,
     heapBefore: before.heapUsedBytes,
   };
@@ -204,8 +213,8 @@ async function main(): Promise<void> {
     ['registration burst (all N register at once → last ack)', `${fmt(scheduler.burstMs, 0)} ms (${fmt(NODES / (scheduler.burstMs / 1000), 0)} registrations/s)`],
   ]);
   report('memory of the server process after a GC, per node (its socket included)', [
-    ['bare ws baseline, once connected', `${kb(baseline.bytesPerNode)} RSS, ${kb(baseline.heapPerNode)} JS heap`],
-    ['scheduler, once all registered', `${kb(scheduler.bytesPerNode)} RSS, ${kb(scheduler.heapPerNode)} JS heap  (goal < 20 KB RSS: ${scheduler.bytesPerNode < 20 * 1024 ? 'met' : 'NOT met'})`],
+    ['bare ws baseline, once connected', `${kb(baseline.bytesPerNode)} RSS, ${kb(baseline.heapPerNode)} JS heap (${kb(baseline.heapTotalPerNode)} committed)`],
+    ['scheduler, once all registered', `${kb(scheduler.bytesPerNode)} RSS, ${kb(scheduler.heapPerNode)} JS heap (${kb(scheduler.heapTotalPerNode)} committed)  (goal < 20 KB RSS: ${scheduler.bytesPerNode < 20 * 1024 ? 'met' : 'NOT met'})`],
     ['bare ws baseline, after the paced phase', `${kb(baseline.steadyBytesPerNode)} RSS, ${kb(baseline.steadyHeapPerNode)} JS heap`],
     ['scheduler, after the paced phase', `${kb(scheduler.steadyBytesPerNode)} RSS, ${kb(scheduler.steadyHeapPerNode)} JS heap  (goal < 20 KB RSS: ${scheduler.steadyBytesPerNode < 20 * 1024 ? 'met' : 'NOT met'})`],
     ['scheduler minus baseline (node state alone), after the paced phase', `${kb(scheduler.steadyBytesPerNode - baseline.steadyBytesPerNode)} RSS, ${kb(scheduler.steadyHeapPerNode - baseline.steadyHeapPerNode)} JS heap`],

@@ -106,6 +106,11 @@ function statusOf(code: string): number {
   }
 }
 
+/** Shared by every upgraded socket (EventEmitter calls it with the socket as `this`): no closure each. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -174,7 +179,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const refused = options.guard?.(req);
     if (refused || !options.onUpgrade) {
       const status = refused?.status ?? 404;

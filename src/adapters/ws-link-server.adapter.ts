@@ -16,6 +16,7 @@
  * one timing wheel for every connection instead of a timer each.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
@@ -90,11 +91,16 @@ class WsLink implements LinkConnection {
 
   constructor(
     readonly ws: WebSocket,
-    readonly remote: string,
+    /** The peer's TCP socket: the address is read from it when asked, not kept as a string per link. */
+    private readonly peer: Socket,
     private readonly handler: LinkHandler,
     private readonly server: ServerState,
   ) {
     this.lastFrameAt = server.clock.now();
+  }
+
+  get remote(): string {
+    return `${this.peer.remoteAddress ?? '?'}:${this.peer.remotePort ?? '?'}`;
   }
 
   isOpen(): boolean {
@@ -275,8 +281,8 @@ export function createWsLinkServer(options: WsLinkServerOptions): WsLinkServer {
   };
   let closing: Promise<void> | undefined;
 
-  const accept = (ws: WebSocket, handler: LinkHandler, remote: string) => {
-    const link = new WsLink(ws, remote, handler, server);
+  const accept = (ws: WebSocket, handler: LinkHandler, peer: Socket) => {
+    const link = new WsLink(ws, peer, handler, server);
     (ws as TaggedSocket)[LINK] = link;
     server.live.add(link);
     server.wheel.add(link);
@@ -303,8 +309,7 @@ export function createWsLinkServer(options: WsLinkServerOptions): WsLinkServer {
         socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, handler, remote));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, handler, req.socket));
     },
     connectionCount: () => server.live.size,
     close(timeoutMs) {

@@ -12,7 +12,7 @@
  * no timer to cancel and restart, and the node still goes offline at last heartbeat + timeout to
  * the millisecond. `node.scan` applies the same rules as a backstop.
  */
-import { assign, cancel, emit, enqueueActions, raise, setup } from 'xstate';
+import { assign, cancel, emit, raise, setup } from 'xstate';
 import type { NodeStatus } from '../protocol/common.schema.js';
 
 export interface NodeStatusOptions {
@@ -108,7 +108,7 @@ function unhealthyIn(bits: number): number {
   return count;
 }
 
-export const nodeStatusMachine = setup({
+const nodeStatusSetup = setup({
   types: {} as { context: NodeStatusContext; events: NodeStatusEvent; input: NodeStatusInput; emitted: NodeStatusEmitted },
   delays: {
     warmupTimeout: ({ context }) => context.options.warmupTimeoutMs,
@@ -134,10 +134,11 @@ export const nodeStatusMachine = setup({
   },
   actions: {
     because: assign((_, params: { reason: string }) => ({ reason: params.reason })),
-    announce: enqueueActions(({ context, enqueue }, params: { to: NodeStatus }) => {
-      enqueue.emit({ type: 'node.statusChanged', nodeId: context.nodeId, from: context.status, to: params.to, reason: context.reason });
-      enqueue.assign({ status: params.to });
-    }),
+    /**
+     * Tells the machine's owner: emitted. An owner of thousands of machines may provide a function
+     * instead (`machine.provide`): an `actor.on` listener costs each actor a set and a bound function.
+     */
+    report: emit((_, params: NodeStatusEmitted) => params),
     resetWarmupCount: assign({ consecutiveHealthy: 0 }),
     clearWindow: assign({ recentUnhealthyBits: 0, recentCount: 0, consecutiveUnhealthy: 0 }),
     /** One assign per heartbeat: its time and health, plus the tally of the status it arrives in. */
@@ -165,11 +166,22 @@ export const nodeStatusMachine = setup({
     noteRegistration: assign(({ event }) =>
       event.type === 'node.reregistered' ? { registeredAt: event.at, lastHeartbeatAt: undefined, lastHealthy: undefined } : {},
     ),
-    expire: emit(({ context }) => ({ type: 'node.expired' as const, nodeId: context.nodeId })),
     disarmLiveness: cancel(LIVENESS_TIMER),
     armLiveness: raise(({ context }) => ({ type: 'node.livenessCheck' as const, dueAt: livenessDeadline(context) }), { id: LIVENESS_TIMER, delay: 'untilLivenessDeadline' }),
   },
-}).createMachine({
+});
+
+/** Entry action of status `to`: reports `node.statusChanged` (from the status left) and records `to`. */
+function announce(to: NodeStatus) {
+  return nodeStatusSetup.enqueueActions(({ context, enqueue }) => {
+    enqueue({ type: 'report', params: { type: 'node.statusChanged', nodeId: context.nodeId, from: context.status, to, reason: context.reason } });
+    enqueue.assign({ status: to });
+  });
+}
+
+const expire = nodeStatusSetup.enqueueActions(({ context, enqueue }) => enqueue({ type: 'report', params: { type: 'node.expired', nodeId: context.nodeId } }));
+
+export const nodeStatusMachine = nodeStatusSetup.createMachine({
   id: 'nodeStatus',
   context: ({ input }) => ({
     nodeId: input.nodeId,
@@ -201,7 +213,7 @@ export const nodeStatusMachine = setup({
   },
   states: {
     registering: {
-      entry: ['resetWarmupCount', { type: 'announce', params: { to: 'registering' } }, 'disarmLiveness', 'armLiveness'],
+      entry: ['resetWarmupCount', announce('registering'), 'disarmLiveness', 'armLiveness'],
       after: {
         warmupTimeout: { target: 'degraded', actions: { type: 'because', params: { reason: 'warmup_timeout' } } },
       },
@@ -222,7 +234,7 @@ export const nodeStatusMachine = setup({
       },
     },
     ready: {
-      entry: ['clearWindow', { type: 'announce', params: { to: 'ready' } }],
+      entry: ['clearWindow', announce('ready')],
       on: {
         'node.heartbeat': [
           {
@@ -236,7 +248,7 @@ export const nodeStatusMachine = setup({
       },
     },
     degraded: {
-      entry: { type: 'announce', params: { to: 'degraded' } },
+      entry: announce('degraded'),
       on: {
         'node.heartbeat': [
           {
@@ -251,7 +263,7 @@ export const nodeStatusMachine = setup({
     },
     draining: {
       // §4.4: a draining node's heartbeats update its capabilities but cause no health transitions.
-      entry: { type: 'announce', params: { to: 'draining' } },
+      entry: announce('draining'),
       on: {
         'node.drainCancelled': [
           { guard: 'wasLastHealthy', target: 'ready', actions: { type: 'because', params: { reason: 'drain_cancelled' } } },
@@ -260,8 +272,8 @@ export const nodeStatusMachine = setup({
       },
     },
     offline: {
-      entry: [{ type: 'announce', params: { to: 'offline' } }, 'disarmLiveness'],
-      after: { offlineRetention: { actions: 'expire' } },
+      entry: [announce('offline'), 'disarmLiveness'],
+      after: { offlineRetention: { actions: expire } },
       // §4.4: heartbeats are ignored in offline; only a new registration leaves it.
       on: { 'node.heartbeat': {} },
     },

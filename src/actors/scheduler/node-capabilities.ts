@@ -68,7 +68,9 @@ export function capabilitiesFromReport(report: CapabilityReport, previous?: Repo
       .sort((a, b) => compareStrings(a.type, b.type) || Number(b.ready) - Number(a.ready)),
   );
   const languages = report.language_capabilities ? languagesOf(report.language_capabilities) : (previous ?? NO_LANGUAGES);
-  return { installedServices, capabilityByType, ...languages };
+  // Field by field: `previous` may be a whole NodeCapabilities, whose services must not come back.
+  const { asrLanguages, ttsLanguages, semanticLanguages, nmtPairs, nmtPairsReported } = languages;
+  return { installedServices, capabilityByType, asrLanguages, ttsLanguages, semanticLanguages, nmtPairs, nmtPairsReported };
 }
 
 /** Whether two normalized capability sets are the same (§5.1: a reordered report is no change). */

@@ -6,8 +6,9 @@
  *
  * A supervisor, like XState's own record of an actor's children, costs time in its number of
  * children at every spawn and stop, so the machines are spread over `REGISTRY_SHARDS` shards by a
- * hash of the node id. One shared listener takes every machine's emitted events (they carry the
- * node id), so nothing is allocated per machine for them.
+ * hash of the node id. The machines report to the owner through one provided `report` action
+ * rather than a listener on each (`actor.on` gives every actor a set and a bound function): the
+ * events carry the node id, so nothing is allocated per machine for them.
  */
 import type { AnyActorRef } from 'xstate';
 import type { Clock } from '../../kernel/clock.js';
@@ -25,7 +26,8 @@ export const REGISTRY_SHARDS = 64;
 export interface NodeMachineOwner {
   /** A fresh machine for `nodeId` starts; false when the node is no longer wanted. */
   attached(nodeId: string, ref: AnyActorRef): boolean;
-  emitted(event: NodeStatusEmitted): void;
+  /** An event of machine `ref`, which may no longer be the node's machine (then it is stale). */
+  emitted(event: NodeStatusEmitted, ref: AnyActorRef): void;
   /** The machine of `nodeId` failed, or its shard was replaced: the node must register again. */
   lost(nodeId: string): void;
 }
@@ -42,6 +44,7 @@ export function shardOf(nodeId: string): number {
 }
 
 export class NodeMachines {
+  private readonly logic: typeof nodeStatusMachine;
   private readonly shards: Array<AnyActorRef | undefined> = new Array<AnyActorRef | undefined>(REGISTRY_SHARDS).fill(undefined);
   /** Node ids with a machine, per shard: what a replaced shard has lost. */
   private readonly members: Array<Set<string>> = Array.from({ length: REGISTRY_SHARDS }, () => new Set<string>());
@@ -50,7 +53,10 @@ export class NodeMachines {
     private readonly owner: NodeMachineOwner,
     private readonly options: NodeStatusOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Called inside the machine's own transition, like an `actor.on` listener of its emitted events.
+    this.logic = nodeStatusMachine.provide({ actions: { report: ({ self }, event) => owner.emitted(event, self) } });
+  }
 
   /** The child spec of the `registry` supervisor and its shards. */
   supervisorSpec(clock: Pick<Clock, 'now'>): ChildSpecInput {
@@ -72,7 +78,7 @@ export class NodeMachines {
       type: 'supervisor.startChild',
       spec: {
         id: `node:${nodeId}`,
-        logic: nodeStatusMachine,
+        logic: this.logic,
         input: { nodeId, registeredAt, options: this.options },
         restart: 'temporary',
         shutdownMs: 1_000,
@@ -92,7 +98,7 @@ export class NodeMachines {
   }
 
   private readonly attachNode = (ref: AnyActorRef): undefined => {
-    if (this.owner.attached(ref.id.slice('node:'.length), ref)) ref.on('*', this.owner.emitted);
+    this.owner.attached(ref.id.slice('node:'.length), ref);
     return undefined;
   };
 

@@ -35,6 +35,7 @@ import type { PoolQuery } from './pool-membership.js';
 import { checkRegistration } from './registration-rules.js';
 import type { SchedulerConfig } from './scheduler-options.js';
 import { StoreWriter } from './store-writer.js';
+import { ValueInterner } from './value-interning.js';
 
 export type { NodeView } from './node-entry.js';
 
@@ -70,6 +71,8 @@ export class NodeRegistry {
   private readonly log: Logger;
   private readonly writer: StoreWriter;
   private readonly machines: NodeMachines;
+  /** Reports, capabilities, hardware and pools that nodes have alike, shared between them. */
+  private readonly shared = new ValueInterner();
   private jobSink: ((nodeId: string, message: NodeJobMessage) => void) | undefined;
   private registrationSeq = 0;
   private stopping = false;
@@ -293,7 +296,8 @@ export class NodeRegistry {
     const now = this.deps.clock.now();
     const existing = this.nodes.get(nodeId);
     const previousEpoch = existing?.epoch;
-    const caps = capabilitiesFromReport(message);
+    const report = this.shared.intern<ReportParts>({ installed_services: message.installed_services ?? [], capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities });
+    const caps = this.shared.intern(capabilitiesFromReport(report));
     const entry = existing ?? new NodeEntry(nodeId);
     const previousConn = entry.conn;
     entry.reset({
@@ -302,12 +306,12 @@ export class NodeRegistry {
       epoch: message.epoch,
       version: message.version,
       platform: message.platform,
-      hardware: message.hardware,
+      hardware: this.shared.intern(message.hardware),
       maxConcurrentJobs: message.max_concurrent_jobs ?? DEFAULT_MAX_CONCURRENT_JOBS,
       caps,
       registeredAt: now,
     });
-    entry.lastReport = { installed_services: message.installed_services ?? [], capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities };
+    entry.lastReport = report;
     this.warnDropped(entry, dropped);
     this.bind(conn, entry, previousConn);
     this.nodes.set(nodeId, entry);
@@ -349,9 +353,9 @@ export class NodeRegistry {
       entry.ref = ref;
       return true;
     },
-    emitted: (event) => {
+    emitted: (event, ref) => {
       const entry = this.nodes.get(event.nodeId);
-      if (!entry?.ref) return;
+      if (!entry?.ref || entry.ref !== ref) return;
       switch (event.type) {
         case 'node.statusChanged':
           this.safely(() => this.statusChanged(entry, event));
@@ -394,7 +398,8 @@ export class NodeRegistry {
     this.deps.metrics.heartbeat('accepted');
     if (message.epoch !== undefined && message.seq !== undefined) {
       if (entry.lastSeq?.epoch === message.epoch) entry.lastSeq.seq = message.seq;
-      else entry.lastSeq = { epoch: message.epoch, seq: message.seq };
+      // The registration's copy of the epoch string when it is the same, rather than a second one.
+      else entry.lastSeq = { epoch: message.epoch === entry.epoch ? entry.epoch : message.epoch, seq: message.seq };
     }
     this.warnDropped(entry, dropped);
     const now = this.deps.clock.now();
@@ -407,9 +412,9 @@ export class NodeRegistry {
       message.language_capabilities === last.language_capabilities;
     let capsChanged = false;
     if (!sameReport) {
-      entry.lastReport = { installed_services: message.installed_services, capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities };
-      const caps = capabilitiesFromReport(message, entry.caps);
-      capsChanged = !sameCapabilities(caps, entry.caps);
+      entry.lastReport = this.shared.intern<ReportParts>({ installed_services: message.installed_services, capability_by_type: message.capability_by_type, language_capabilities: message.language_capabilities });
+      const caps = this.shared.intern(capabilitiesFromReport(entry.lastReport, entry.caps));
+      capsChanged = caps !== entry.caps && !sameCapabilities(caps, entry.caps);
       if (capsChanged) entry.caps = caps;
     }
     entry.load = loadOf(message.resource_usage);
@@ -466,9 +471,9 @@ export class NodeRegistry {
   private refreshPools(entry: NodeEntry): void {
     const next = nodePools(entry.status, entry.caps, this.deps.config.allowCpuNodes);
     if (samePools(next, entry.pools)) return;
-    entry.pools = next;
-    this.pools.set(entry.nodeId, next);
-    this.deps.bus.publish({ type: 'pool.membershipChanged', nodeId: entry.nodeId, pools: next.speech, textPools: next.text });
+    entry.pools = next === NO_POOLS ? next : this.shared.intern(next);
+    this.pools.set(entry.nodeId, entry.pools);
+    this.deps.bus.publish({ type: 'pool.membershipChanged', nodeId: entry.nodeId, pools: entry.pools.speech, textPools: entry.pools.text });
   }
 
   private forget(entry: NodeEntry): void {

@@ -59,6 +59,9 @@ describe('capabilities from a report', () => {
     const next = capabilitiesFromReport({ installed_services: [], capability_by_type: [] }, first);
     expect(next.asrLanguages).toEqual(first.asrLanguages);
     expect(next.nmtPairs).toEqual(first.nmtPairs);
+    // Only the languages come from the previous report: its services and readiness do not.
+    expect(next.installedServices).toEqual([]);
+    expect(next.capabilityByType).toEqual([]);
     expect(capabilitiesFromReport({ capability_by_type: [] }).asrLanguages).toEqual([]);
   });
 });
