@@ -83,11 +83,17 @@ export interface EncodedTts {
   durationMs: number;
 }
 
-export type PrepareAudioInput = { audio: string; format: AudioFormat; sampleRate: number; paddingMs?: number };
-export type FindServiceInput = { need: ServiceNeed; exclude: string[] };
-export type StartServiceInput = { serviceId: string; need: ServiceNeed };
-export type CallInput<TRequest> = { service: SpeechServiceRef; request: TRequest };
-export type EncodeSpeechInput = { audio: SynthesizedAudio; format: AudioFormat };
+/**
+ * The job an invoked actor works for, in every actor's input: the actors are provided once per node
+ * (providing them per job rebuilds the whole machine, milliseconds each), and their log lines carry
+ * these ids.
+ */
+export type JobIds = Pick<JobAssign, 'job_id' | 'attempt_id' | 'session_id' | 'trace_id'>;
+export type PrepareAudioInput = { job: JobIds; audio: string; format: AudioFormat; sampleRate: number; paddingMs?: number };
+export type FindServiceInput = { job: JobIds; need: ServiceNeed; exclude: string[] };
+export type StartServiceInput = { job: JobIds; serviceId: string; need: ServiceNeed };
+export type CallInput<TRequest> = { job: JobIds; service: SpeechServiceRef; request: TRequest };
+export type EncodeSpeechInput = { job: JobIds; audio: SynthesizedAudio; format: AudioFormat };
 
 export type JobEvent =
   /** `job_cancel` for this attempt (§2.11): stop, send nothing. */
@@ -278,7 +284,7 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
         invoke: {
           id: 'findService',
           src: 'findService',
-          input: ({ context }) => ({ need: stageNeed(context, stage), exclude: context.tried }),
+          input: ({ context }) => ({ job: context.job, need: stageNeed(context, stage), exclude: context.tried }),
           onDone: [
             { guard: ({ event }) => event.output.kind === 'running', target: 'calling', actions: { type: 'useService', params: ({ event }) => ({ service: (event.output as Extract<ServiceChoice, { kind: 'running' }>).service }) } },
             {
@@ -310,7 +316,7 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
         invoke: {
           id: 'startService',
           src: 'startService',
-          input: ({ context }) => ({ serviceId: context.starting?.serviceId ?? '', need: stageNeed(context, stage) }),
+          input: ({ context }) => ({ job: context.job, serviceId: context.starting?.serviceId ?? '', need: stageNeed(context, stage) }),
           onDone: { target: 'calling', actions: { type: 'useService', params: ({ event }) => ({ service: event.output }) } },
           onError: { target: 'selecting', actions: { type: 'serviceFailed', params: ({ event }) => ({ code: codeOf(event.error) }) } },
         },
@@ -384,6 +390,7 @@ export const jobMachine = jobSetup.createMachine({
             id: 'prepareAudio',
             src: 'prepareAudio',
             input: ({ context }) => ({
+              job: context.job,
               audio: context.job.audio,
               format: context.plan.audioFormat ?? 'opus',
               sampleRate: context.job.sample_rate,
@@ -402,7 +409,7 @@ export const jobMachine = jobSetup.createMachine({
           invoke: {
             id: 'transcribe',
             src: 'transcribe',
-            input: ({ context }) => ({ service: context.current!.ref, request: asrRequestOf(context) }),
+            input: ({ context }) => ({ job: context.job, service: context.current!.ref, request: asrRequestOf(context) }),
             onDone: [
               { guard: ({ event }) => event.output.text.trim() === '', target: '#job.empty', actions: { type: 'recordAsr', params: ({ event }) => ({ response: event.output }) } },
               { target: '#job.running.routing', actions: [{ type: 'recordAsr', params: ({ event }) => ({ response: event.output }) }, { type: 'finishStage', params: { stage: 'asr' } }] },
@@ -416,7 +423,7 @@ export const jobMachine = jobSetup.createMachine({
           invoke: {
             id: 'translate',
             src: 'translate',
-            input: ({ context }) => ({ service: context.current!.ref, request: { src_lang: context.src, tgt_lang: context.tgt, text: context.textAsr ?? '' } }),
+            input: ({ context }) => ({ job: context.job, service: context.current!.ref, request: { src_lang: context.src, tgt_lang: context.tgt, text: context.textAsr ?? '' } }),
             onDone: {
               target: '#job.running.routing',
               actions: [assign({ textTranslated: ({ event }) => event.output.text.trim() }), { type: 'finishStage', params: { stage: 'nmt' } }],
@@ -433,7 +440,7 @@ export const jobMachine = jobSetup.createMachine({
               invoke: {
                 id: 'synthesize',
                 src: 'synthesize',
-                input: ({ context }) => ({ service: context.current!.ref, request: ttsRequestOf(context) }),
+                input: ({ context }) => ({ job: context.job, service: context.current!.ref, request: ttsRequestOf(context) }),
                 onDone: { target: 'encoding', actions: assign({ synthesized: ({ event }) => event.output }) },
                 onError: { target: '#job.running.tts.selecting', actions: { type: 'serviceFailed', params: ({ event }) => ({ code: codeOf(event.error) }) } },
               },
@@ -443,7 +450,7 @@ export const jobMachine = jobSetup.createMachine({
               invoke: {
                 id: 'encodeSpeech',
                 src: 'encodeSpeech',
-                input: ({ context }) => ({ audio: context.synthesized!, format: context.plan.ttsFormat }),
+                input: ({ context }) => ({ job: context.job, audio: context.synthesized!, format: context.plan.ttsFormat }),
                 onDone: {
                   target: '#job.running.routing',
                   actions: [assign({ ttsAudio: ({ event }) => event.output.base64, synthesized: undefined }), { type: 'finishStage', params: { stage: 'tts' } }],
