@@ -14,110 +14,23 @@
  *
  *   npx tsx bench/audio.ts [--rounds=20]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import sherpa from 'sherpa-onnx-node';
-import { DEFAULT_AUDIO_POOL_OPTIONS, startAudioPool } from '../src/adapters/audio-pool.adapter.js';
+import { availableParallelism } from 'node:os';
+import { startAudioPool } from '../src/adapters/audio-pool.adapter.js';
 import type { AudioPool } from '../src/adapters/audio-pool.adapter.js';
 import { systemClock } from '../src/kernel/clock.js';
 import { silentLogger } from '../src/kernel/logger.js';
-import type { AudioFormat } from '../src/kernel/ports/audio.port.js';
-import { to16k } from '../native/workers/pcm-convert.js';
-import { decodePlanA } from '../native/workers/plan-a-opus.js';
-import { parseWav } from '../native/workers/riff-wav.js';
-import { trimToSpeech, VAD_WINDOW_SAMPLES } from '../native/workers/speech-trim.js';
-import { argNumber, fmt, report, summarize } from './stats.js';
+import { benchSpeech, measurePrepare, signal, timed, xrt } from './audio-throughput.js';
+import { argNumber, fmt, report } from './stats.js';
 
 const ROUNDS = argNumber('rounds', 20);
-const GOAL = 100;
-const TEXT = 'where is the train station. I would like two tickets to Barcelona, and a cup of coffee with milk please.';
-
-/** flite speech at 16 kHz with 1 s of silence on each side, and the same speech at 22 050 Hz (sox). */
-function speech(dir: string): { at16k: Int16Array; wav22k: Uint8Array; seconds: number } {
-  const raw = join(dir, 'speech.wav');
-  const at22k = join(dir, 'speech-22k.wav');
-  execFileSync('flite', ['-voice', 'slt', '-t', TEXT, '-o', raw]);
-  execFileSync('sox', [raw, '-r', '22050', at22k, 'pad', '1', '1']);
-  const pcm = parseWav(new Uint8Array(readFileSync(raw))).pcm;
-  if (!('i16' in pcm) || pcm.sampleRate !== 16_000) throw new Error('flite no longer writes 16 kHz pcm16');
-  const at16k = new Int16Array(pcm.i16.length + 32_000);
-  at16k.set(pcm.i16, 16_000);
-  return { at16k, wav22k: new Uint8Array(readFileSync(at22k)), seconds: at16k.length / 16_000 };
-}
-
-interface Timing {
-  /** Median wall time of one run, in ms. */
-  wallMs: number;
-  /** Mean CPU time of one run over all threads of the process, in ms. */
-  cpuMs: number;
-}
-
-async function timed(rounds: number, run: () => Promise<unknown> | unknown): Promise<Timing> {
-  for (let i = 0; i < 3; i++) await run();
-  const walls: number[] = [];
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now();
-    await run();
-    walls.push(performance.now() - start);
-  }
-  const used = process.cpuUsage(cpu);
-  return { wallMs: summarize(walls).p50, cpuMs: (used.user + used.system) / 1000 / rounds };
-}
-
-/** A fresh signal per call, as each job has its own. */
-const signal = () => new AbortController().signal;
-
-const xrt = (audioSeconds: number, t: Timing) =>
-  `${fmt((audioSeconds * 1000) / t.cpuMs, 0)}× per core  (${fmt(t.cpuMs, 1)} ms CPU; wall p50 ${fmt(t.wallMs, 1)} ms = ${fmt((audioSeconds * 1000) / t.wallMs, 0)}×)`;
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'linguamesh-bench-audio-'));
-  const { at16k, wav22k, seconds } = speech(dir);
-  rmSync(dir, { recursive: true, force: true });
+  const speech = benchSpeech();
+  const { wav22k, seconds } = speech;
   const deps = { logger: silentLogger(), clock: systemClock };
   const one: AudioPool = await startAudioPool({ maxThreads: 1 }, deps);
-  const opus = (await one.encode({ audio: { kind: 'pcm', samples: at16k.slice(), sampleRate: 16_000 }, format: 'opus' }, signal())).bytes;
-  const pcm16 = new Uint8Array(at16k.buffer.slice(0));
-  const inputs: Array<[AudioFormat, Uint8Array, string]> = [
-    ['opus', opus, 'Opus Plan A'],
-    ['pcm16', pcm16, 'pcm16 16 kHz'],
-    ['wav', wav22k, 'WAV 22 050 Hz'],
-  ];
-  const speechFound = await one.prepare({ bytes: pcm16.slice(), format: 'pcm16', sampleRate: 16_000 }, signal());
-  if (!speechFound.speech) throw new Error('the VAD found no speech in the bench input');
-
-  // Baseline: the same engines on this thread, no pool, no transfer.
-  const vad = new sherpa.Vad(
-    {
-      sileroVad: { model: DEFAULT_AUDIO_POOL_OPTIONS.vadModelPath, threshold: 0.5, minSilenceDuration: 0.25, minSpeechDuration: 0.1, windowSize: VAD_WINDOW_SAMPLES, maxSpeechDuration: 20 },
-      sampleRate: 16_000,
-      numThreads: 1,
-    },
-    30,
-  );
-  const trim = { padBeforeMs: 300, padAfterMs: 200, appendSilenceMs: 220 };
-  const direct: Record<AudioFormat, () => unknown> = {
-    opus: () => trimToSpeech(vad, { i16: decodePlanA(opus).i16 }, trim),
-    pcm16: () => trimToSpeech(vad, { i16: new Int16Array(pcm16.buffer.slice(0)) }, trim),
-    wav: () => trimToSpeech(vad, to16k(parseWav(wav22k).pcm), trim),
-  };
-
-  const rows: Array<[string, string]> = [['utterance', `${fmt(seconds, 2)} s of flite speech with 1 s of silence each side`]];
-  const perCore: number[] = [];
-  for (const [format, bytes, label] of inputs) {
-    const base = await timed(ROUNDS, direct[format]);
-    const pooled = await timed(ROUNDS, () => one.prepare({ bytes: bytes.slice(), format, sampleRate: 16_000, paddingMs: 220 }, signal()));
-    perCore.push((seconds * 1000) / pooled.cpuMs);
-    rows.push([`${label}: engines on this thread (baseline)`, xrt(seconds, base)]);
-    rows.push([`${label}: pool prepare(), 1 thread`, xrt(seconds, pooled)]);
-    rows.push([`${label}: pool CPU / baseline CPU`, fmt(pooled.cpuMs / base.cpuMs, 2)]);
-  }
-  const worst = Math.min(...perCore);
-  rows.push(['slowest input, per core', `${fmt(worst, 0)}×  (goal ≥ ${GOAL}×: ${worst >= GOAL ? 'met' : 'NOT met'})`]);
+  const pcm16 = new Uint8Array(speech.at16k.buffer.slice(0));
+  const { rows, opus } = await measurePrepare(one, speech, ROUNDS);
   report('decode + resample + VAD, × real time per core', rows);
 
   const oneTrip = await timed(ROUNDS, () => one.prepare({ bytes: pcm16.slice(), format: 'pcm16', sampleRate: 16_000 }, signal()));

@@ -198,6 +198,9 @@ const handleExit = supervisorSetup.enqueueActions(({ enqueue, context, event }) 
   if (incarnation) {
     if (exit === 'error') enqueue(() => reapDescendants(incarnation.ref));
     enqueue(() => incarnation.detach?.());
+    // XState keeps an ended child in the snapshot's `children` until it is stopped: without this,
+    // every temporary child ever run would stay there, and each spawn and stop copies that map.
+    enqueue.stopChild(incarnation.ref);
     enqueue.assign(({ context: ctx }) => ({ live: without(ctx.live, childId) }));
   }
   enqueue.emit({ type: 'supervisor.childExited', supervisorId: context.id, childId, exit, ...(error !== undefined ? { error } : {}) });

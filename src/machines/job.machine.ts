@@ -83,11 +83,17 @@ export interface EncodedTts {
   durationMs: number;
 }
 
-export type PrepareAudioInput = { audio: string; format: AudioFormat; sampleRate: number; paddingMs?: number };
-export type FindServiceInput = { need: ServiceNeed; exclude: string[] };
-export type StartServiceInput = { serviceId: string; need: ServiceNeed };
-export type CallInput<TRequest> = { service: SpeechServiceRef; request: TRequest };
-export type EncodeSpeechInput = { audio: SynthesizedAudio; format: AudioFormat };
+/**
+ * The job an invoked actor works for, in every actor's input: the actors are provided once per node
+ * (providing them per job rebuilds the whole machine, milliseconds each), and their log lines carry
+ * these ids.
+ */
+export type JobIds = Pick<JobAssign, 'job_id' | 'attempt_id' | 'session_id' | 'trace_id'>;
+export type PrepareAudioInput = { job: JobIds; audio: string; format: AudioFormat; sampleRate: number; paddingMs?: number };
+export type FindServiceInput = { job: JobIds; need: ServiceNeed; exclude: string[] };
+export type StartServiceInput = { job: JobIds; serviceId: string; need: ServiceNeed };
+export type CallInput<TRequest> = { job: JobIds; service: SpeechServiceRef; request: TRequest };
+export type EncodeSpeechInput = { job: JobIds; audio: SynthesizedAudio; format: AudioFormat };
 
 export type JobEvent =
   /** `job_cancel` for this attempt (§2.11): stop, send nothing. */
@@ -104,6 +110,26 @@ export interface JobOutput {
   code?: string;
 }
 
+/** What the current service stage has done so far; a fresh one as each stage begins. */
+export interface StageState {
+  startedAtMs: number;
+  /** Services of this stage that failed (or failed to start), in order. */
+  tried: string[];
+  /** Calls made in this stage. */
+  calls: number;
+  current: ChosenService | undefined;
+  starting: { serviceId: string; startupTimeoutMs: number } | undefined;
+  synthesized: SynthesizedAudio | undefined;
+  lastFailure: { serviceId: string; code: string } | undefined;
+}
+
+const freshStage = (startedAtMs: number): StageState => ({ startedAtMs, tried: [], calls: 0, current: undefined, starting: undefined, synthesized: undefined, lastFailure: undefined });
+
+/**
+ * At most 19 top-level fields: every `assign` makes a new context with `Object.assign({}, …)`, and
+ * V8 turns an object built that way into a slow dictionary past 19 properties (each copy then costs
+ * tens of microseconds instead of one or two). Fields that change together are grouped (`stage`).
+ */
 export interface JobContext {
   job: JobAssign;
   nodeId: string;
@@ -121,15 +147,7 @@ export interface JobContext {
   asrExtra: Pick<JobExtra, 'language_probability' | 'language_probabilities'>;
   stagesDone: StageName[];
   timings: StageTimingsMs;
-  stageStartedAtMs: number;
-  /** Services of the current stage that failed (or failed to start), in order. */
-  tried: string[];
-  /** Calls made in the current stage. */
-  calls: number;
-  current: ChosenService | undefined;
-  starting: { serviceId: string; startupTimeoutMs: number } | undefined;
-  synthesized: SynthesizedAudio | undefined;
-  lastFailure: { serviceId: string; code: string } | undefined;
+  stage: StageState;
   error: JobError | undefined;
   status: JobStatus | undefined;
 }
@@ -178,7 +196,7 @@ function asrRequestOf(context: JobContext): AsrUtteranceRequest {
 }
 
 function ttsRequestOf(context: JobContext): TtsRequest {
-  return { text: context.textTranslated ?? context.textAsr ?? '', voice: voiceFor(context.tgt, context.current?.voices ?? []), language: context.tgt };
+  return { text: context.textTranslated ?? context.textAsr ?? '', voice: voiceFor(context.tgt, context.stage.current?.voices ?? []), language: context.tgt };
 }
 
 function resultOf(context: JobContext, success: boolean, extra?: Omit<JobExtra, 'service_timings'>) {
@@ -212,12 +230,12 @@ const jobSetup = setup({
     asrCall: ({ context }) => timeoutOf(context, 'asr'),
     nmtCall: ({ context }) => timeoutOf(context, 'nmt'),
     ttsCall: ({ context }) => timeoutOf(context, 'tts'),
-    startup: ({ context }) => context.starting?.startupTimeoutMs ?? 0,
+    startup: ({ context }) => context.stage.starting?.startupTimeoutMs ?? 0,
   },
   guards: {
     skipsAudio: ({ context }) => !context.plan.useAsr,
     audioUnreadable: ({ context }) => context.plan.audioFormat === undefined || !isBase64(context.job.audio),
-    nothingCalled: ({ context }) => context.calls === 0,
+    nothingCalled: ({ context }) => context.stage.calls === 0,
     wantsNmt: ({ context }) => wantsTranslation(context.plan, context.src, context.tgt) && !context.stagesDone.includes('nmt'),
     wantsTts: ({ context }) => context.plan.useTts && context.textAsr !== undefined && !context.stagesDone.includes('tts'),
     isEncodeRefusal: (_, params: { error: unknown }) => codeOf(params.error) === 'AUDIO_ENCODE_FAILED',
@@ -225,16 +243,17 @@ const jobSetup = setup({
   actions: {
     sendAck: emit(({ context }) => ({ type: 'link.send' as const, message: jobAckOf(context.job, context.nodeId) })),
     sendStarted: emit(({ context }) => ({ type: 'link.send' as const, message: jobStartedOf(context.job, context.nodeId) })),
-    enterStage: assign(({ context }) => ({ stageStartedAtMs: context.clock.now(), tried: [], calls: 0, current: undefined, starting: undefined, lastFailure: undefined })),
-    leaveStage: assign(({ context }, params: { stage: StageName }) => ({ timings: addStageTime(context.timings, params.stage, context.clock.now() - context.stageStartedAtMs) })),
+    enterStage: assign(({ context }) => ({ stage: freshStage(context.clock.now()) })),
+    leaveStage: assign(({ context }, params: { stage: StageName }) => ({ timings: addStageTime(context.timings, params.stage, context.clock.now() - context.stage.startedAtMs) })),
     finishStage: assign(({ context }, params: { stage: StageName }) => ({ stagesDone: [...context.stagesDone, params.stage] })),
-    useService: assign((_, params: { service: ChosenService }) => ({ current: params.service, starting: undefined })),
-    countCall: assign(({ context }) => ({ calls: context.calls + 1 })),
-    planStart: assign((_, params: { serviceId: string; startupTimeoutMs: number }) => ({ starting: params, current: undefined })),
+    useService: assign(({ context }, params: { service: ChosenService }) => ({ stage: { ...context.stage, current: params.service, starting: undefined } })),
+    countCall: assign(({ context }) => ({ stage: { ...context.stage, calls: context.stage.calls + 1 } })),
+    planStart: assign(({ context }, params: { serviceId: string; startupTimeoutMs: number }) => ({ stage: { ...context.stage, starting: params, current: undefined } })),
     /** The current service failed a call (or its start): never call it again in this stage. */
     serviceFailed: assign(({ context }, params: { code: string }) => {
-      const serviceId = context.current?.ref.id ?? context.starting?.serviceId ?? '';
-      return { tried: [...context.tried, serviceId], lastFailure: { serviceId, code: params.code }, current: undefined, starting: undefined, synthesized: undefined };
+      const { stage } = context;
+      const serviceId = stage.current?.ref.id ?? stage.starting?.serviceId ?? '';
+      return { stage: { ...stage, tried: [...stage.tried, serviceId], lastFailure: { serviceId, code: params.code }, current: undefined, starting: undefined, synthesized: undefined } };
     }),
     fail: assign((_, params: { error: JobError }) => ({ error: params.error })),
     recordAsr: assign(({ context }, params: { response: AsrUtteranceResponse }) => {
@@ -278,7 +297,7 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
         invoke: {
           id: 'findService',
           src: 'findService',
-          input: ({ context }) => ({ need: stageNeed(context, stage), exclude: context.tried }),
+          input: ({ context }) => ({ job: context.job, need: stageNeed(context, stage), exclude: context.stage.tried }),
           onDone: [
             { guard: ({ event }) => event.output.kind === 'running', target: 'calling', actions: { type: 'useService', params: ({ event }) => ({ service: (event.output as Extract<ServiceChoice, { kind: 'running' }>).service }) } },
             {
@@ -301,7 +320,7 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
                 params: ({ event }) => ({ error: event.output.kind === 'none' ? modelNotAvailable(event.output.unavailable) : modelNotAvailable({ service_id: stage, reason: 'not_installed' }) }),
               },
             },
-            { target: '#job.failed', actions: { type: 'fail', params: ({ context }) => ({ error: stageFailedError(stage, context.lastFailure) }) } },
+            { target: '#job.failed', actions: { type: 'fail', params: ({ context }) => ({ error: stageFailedError(stage, context.stage.lastFailure) }) } },
           ],
           onError: { target: '#job.failed', actions: { type: 'fail', params: ({ event }) => ({ error: processingError('service choice failed', { stage, code: codeOf(event.error) }) }) } },
         },
@@ -310,7 +329,7 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
         invoke: {
           id: 'startService',
           src: 'startService',
-          input: ({ context }) => ({ serviceId: context.starting?.serviceId ?? '', need: stageNeed(context, stage) }),
+          input: ({ context }) => ({ job: context.job, serviceId: context.stage.starting?.serviceId ?? '', need: stageNeed(context, stage) }),
           onDone: { target: 'calling', actions: { type: 'useService', params: ({ event }) => ({ service: event.output }) } },
           onError: { target: 'selecting', actions: { type: 'serviceFailed', params: ({ event }) => ({ code: codeOf(event.error) }) } },
         },
@@ -341,13 +360,7 @@ export const jobMachine = jobSetup.createMachine({
       asrExtra: {},
       stagesDone: [],
       timings: { ...NO_STAGE_TIME },
-      stageStartedAtMs: 0,
-      tried: [],
-      calls: 0,
-      current: undefined,
-      starting: undefined,
-      synthesized: undefined,
-      lastFailure: undefined,
+      stage: freshStage(0),
       error: undefined,
       status: undefined,
     };
@@ -384,6 +397,7 @@ export const jobMachine = jobSetup.createMachine({
             id: 'prepareAudio',
             src: 'prepareAudio',
             input: ({ context }) => ({
+              job: context.job,
               audio: context.job.audio,
               format: context.plan.audioFormat ?? 'opus',
               sampleRate: context.job.sample_rate,
@@ -402,7 +416,7 @@ export const jobMachine = jobSetup.createMachine({
           invoke: {
             id: 'transcribe',
             src: 'transcribe',
-            input: ({ context }) => ({ service: context.current!.ref, request: asrRequestOf(context) }),
+            input: ({ context }) => ({ job: context.job, service: context.stage.current!.ref, request: asrRequestOf(context) }),
             onDone: [
               { guard: ({ event }) => event.output.text.trim() === '', target: '#job.empty', actions: { type: 'recordAsr', params: ({ event }) => ({ response: event.output }) } },
               { target: '#job.running.routing', actions: [{ type: 'recordAsr', params: ({ event }) => ({ response: event.output }) }, { type: 'finishStage', params: { stage: 'asr' } }] },
@@ -416,7 +430,7 @@ export const jobMachine = jobSetup.createMachine({
           invoke: {
             id: 'translate',
             src: 'translate',
-            input: ({ context }) => ({ service: context.current!.ref, request: { src_lang: context.src, tgt_lang: context.tgt, text: context.textAsr ?? '' } }),
+            input: ({ context }) => ({ job: context.job, service: context.stage.current!.ref, request: { src_lang: context.src, tgt_lang: context.tgt, text: context.textAsr ?? '' } }),
             onDone: {
               target: '#job.running.routing',
               actions: [assign({ textTranslated: ({ event }) => event.output.text.trim() }), { type: 'finishStage', params: { stage: 'nmt' } }],
@@ -433,8 +447,8 @@ export const jobMachine = jobSetup.createMachine({
               invoke: {
                 id: 'synthesize',
                 src: 'synthesize',
-                input: ({ context }) => ({ service: context.current!.ref, request: ttsRequestOf(context) }),
-                onDone: { target: 'encoding', actions: assign({ synthesized: ({ event }) => event.output }) },
+                input: ({ context }) => ({ job: context.job, service: context.stage.current!.ref, request: ttsRequestOf(context) }),
+                onDone: { target: 'encoding', actions: assign(({ context, event }) => ({ stage: { ...context.stage, synthesized: event.output } })) },
                 onError: { target: '#job.running.tts.selecting', actions: { type: 'serviceFailed', params: ({ event }) => ({ code: codeOf(event.error) }) } },
               },
               after: { ttsCall: { target: '#job.running.tts.selecting', actions: { type: 'serviceFailed', params: { code: 'SERVICE_CALL_TIMEOUT' } } } },
@@ -443,10 +457,10 @@ export const jobMachine = jobSetup.createMachine({
               invoke: {
                 id: 'encodeSpeech',
                 src: 'encodeSpeech',
-                input: ({ context }) => ({ audio: context.synthesized!, format: context.plan.ttsFormat }),
+                input: ({ context }) => ({ job: context.job, audio: context.stage.synthesized!, format: context.plan.ttsFormat }),
                 onDone: {
                   target: '#job.running.routing',
-                  actions: [assign({ ttsAudio: ({ event }) => event.output.base64, synthesized: undefined }), { type: 'finishStage', params: { stage: 'tts' } }],
+                  actions: [assign(({ context, event }) => ({ ttsAudio: event.output.base64, stage: { ...context.stage, synthesized: undefined } })), { type: 'finishStage', params: { stage: 'tts' } }],
                 },
                 onError: [
                   // Speech the service sent that cannot be read (a malformed WAV) is that service's failed call.

@@ -1,8 +1,10 @@
 /**
  * The job machine wired to the node's ports: the audio workers (decode + VAD, encode), the service
  * registry (which service to call), the service control (on-demand start) and the speech services.
- * One logic per job, so that every log line carries the job's ids. Transcripts and translations are
- * logged only at debug, under `pii` (STYLE.md §11).
+ * One logic for every job of the node (`jobLogic`): providing the actors rebuilds the whole machine,
+ * which costs milliseconds, so it is done once; each actor's input names its job, and every log line
+ * carries the job's ids. Transcripts and translations are logged only at debug, under `pii`
+ * (STYLE.md §11).
  */
 import { fromPromise } from 'xstate';
 import { KernelError } from '../../kernel/errors.js';
@@ -17,13 +19,13 @@ import type {
   EncodedTts,
   EncodeSpeechInput,
   FindServiceInput,
+  JobIds,
   PrepareAudioInput,
   PreparedUtterance,
   ServiceChoice,
   StartServiceInput,
 } from '../../machines/job.machine.js';
 import { decodeBase64, encodeBase64 } from '../../protocol/base64.js';
-import type { JobAssign } from '../../protocol/node-jobs.schema.js';
 import type { AsrUtteranceRequest, AsrUtteranceResponse, TranslateRequest, TtsRequest } from '../../protocol/service-api.schema.js';
 import { chooseService, chosenServiceOf } from './service-choice.js';
 
@@ -77,12 +79,12 @@ export interface JobPorts {
   logger: Logger;
 }
 
-/** The job machine for `job`, with its actors provided. */
-export function jobLogicFor(job: JobAssign, ports: JobPorts) {
-  const log = ports.logger.child({ actor: `job:${job.job_id}`, jobId: job.job_id, attemptId: job.attempt_id, sessionId: job.session_id, traceId: job.trace_id });
-  const call = <T>(op: string, service: SpeechServiceRef, run: () => Promise<T>): Promise<T> =>
+/** The job machine with its actors provided; one for all the jobs of a node. */
+export function jobLogic(ports: JobPorts) {
+  const logOf = (job: JobIds) => ports.logger.child({ actor: `job:${job.job_id}`, jobId: job.job_id, attemptId: job.attempt_id, sessionId: job.session_id, traceId: job.trace_id });
+  const call = <T>(job: JobIds, op: string, service: SpeechServiceRef, run: () => Promise<T>): Promise<T> =>
     ports.load.track(service, run).catch((err: unknown) => {
-      log.warn({ err, serviceId: service.id, op }, 'service call failed');
+      logOf(job).warn({ err, serviceId: service.id, op }, 'service call failed');
       throw err;
     });
 
@@ -92,36 +94,36 @@ export function jobLogicFor(job: JobAssign, ports: JobPorts) {
         const bytes = decodeBase64(input.audio);
         if (bytes === undefined) throw new KernelError('INVALID_AUDIO_BASE64', 'job_assign.audio is not valid base64');
         const prepared = await ports.audio.prepare({ bytes, format: input.format, sampleRate: input.sampleRate, ...(input.paddingMs !== undefined ? { paddingMs: input.paddingMs } : {}) }, signal);
-        log.debug({ speech: prepared.speech, durationMs: prepared.durationMs, inputDurationMs: prepared.inputDurationMs }, 'utterance prepared');
+        logOf(input.job).debug({ speech: prepared.speech, durationMs: prepared.durationMs, inputDurationMs: prepared.inputDurationMs }, 'utterance prepared');
         // pcm16 little-endian is the in-memory layout of Int16Array on every platform Node runs on.
         const pcm = new Uint8Array(prepared.pcm.buffer, prepared.pcm.byteOffset, prepared.pcm.byteLength);
         return { speech: prepared.speech, pcm16Base64: encodeBase64(pcm), durationMs: prepared.durationMs };
       }),
       findService: fromPromise<ServiceChoice, FindServiceInput>(async ({ input }) => {
         const choice = chooseService(ports.registry.list(), input.need, input.exclude, ports.load.count);
-        log.debug({ stage: input.need.stage, choice: choice.kind, serviceId: choice.kind === 'running' ? choice.service.ref.id : choice.kind === 'startable' ? choice.serviceId : undefined, excluded: input.exclude }, 'service chosen');
+        logOf(input.job).debug({ stage: input.need.stage, choice: choice.kind, serviceId: choice.kind === 'running' ? choice.service.ref.id : choice.kind === 'startable' ? choice.serviceId : undefined, excluded: input.exclude }, 'service chosen');
         return choice;
       }),
       startService: fromPromise<ChosenService, StartServiceInput>(async ({ input, signal }) => {
-        log.info({ serviceId: input.serviceId, stage: input.need.stage }, 'starting a service on demand');
+        logOf(input.job).info({ serviceId: input.serviceId, stage: input.need.stage }, 'starting a service on demand');
         const snapshot = await ports.control.ensureRunning(input.serviceId, signal);
         const chosen = chosenServiceOf(snapshot, input.need);
         if (!chosen) throw new KernelError('SERVICE_NOT_RUNNING', `service ${input.serviceId} has no address after its start`, { retryable: true, details: { serviceId: input.serviceId } });
         return chosen;
       }),
       transcribe: fromPromise<AsrUtteranceResponse, CallInput<AsrUtteranceRequest>>(async ({ input, signal }) => {
-        const response = await call('transcribe', input.service, () => ports.speech.transcribe(input.service, input.request, signal));
-        log.debug({ serviceId: input.service.id, language: response.language, pii: { text: response.text } }, 'transcript');
+        const response = await call(input.job, 'transcribe', input.service, () => ports.speech.transcribe(input.service, input.request, signal));
+        logOf(input.job).debug({ serviceId: input.service.id, language: response.language, pii: { text: response.text } }, 'transcript');
         return response;
       }),
       translate: fromPromise<TranslateSuccess, CallInput<TranslateRequest>>(async ({ input, signal }) => {
-        const response = await call('translate', input.service, () => ports.speech.translate(input.service, input.request, signal));
-        log.debug({ serviceId: input.service.id, pii: { text: response.text } }, 'translation');
+        const response = await call(input.job, 'translate', input.service, () => ports.speech.translate(input.service, input.request, signal));
+        logOf(input.job).debug({ serviceId: input.service.id, pii: { text: response.text } }, 'translation');
         return response;
       }),
       synthesize: fromPromise<SynthesizedAudio, CallInput<TtsRequest>>(async ({ input, signal }) => {
-        const audio = await call('synthesize', input.service, () => ports.speech.synthesize(input.service, input.request, signal));
-        log.debug({ serviceId: input.service.id, voice: input.request.voice, kind: audio.kind }, 'speech synthesized');
+        const audio = await call(input.job, 'synthesize', input.service, () => ports.speech.synthesize(input.service, input.request, signal));
+        logOf(input.job).debug({ serviceId: input.service.id, voice: input.request.voice, kind: audio.kind }, 'speech synthesized');
         return audio;
       }),
       encodeSpeech: fromPromise<EncodedTts, EncodeSpeechInput>(async ({ input, signal }) => {

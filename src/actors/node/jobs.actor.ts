@@ -28,7 +28,7 @@ import { planJob } from '../../machines/job-plan.js';
 import type { JobEmitted, JobInput } from '../../machines/job.machine.js';
 import type { JobAssign, JobCancel, JobError } from '../../protocol/node-jobs.schema.js';
 import { JobBook, refusalOf, utteranceKeyOf } from './job-acceptance.js';
-import { jobLogicFor, ServiceLoad } from './job.actor.js';
+import { jobLogic, ServiceLoad } from './job.actor.js';
 import type { JobsOptions } from './jobs-options.js';
 
 export interface JobsActorOptions {
@@ -79,6 +79,7 @@ export function createJobsActor(options: JobsActorOptions): JobsActor {
   const load = new ServiceLoad();
   const running = new Map<string, Entry>();
   const ports = { registry: options.registry, control: options.control, audio: options.audio, speech: options.speech, load, logger: options.logger };
+  const logic = jobLogic(ports);
   const timeouts = { asrMs: settings.asrTimeoutMs, nmtMs: settings.nmtTimeoutMs, ttsMs: settings.ttsTimeoutMs, deadlineMs: settings.jobTimeoutMs - settings.deadlineMarginMs };
 
   let nodeId: string | undefined;
@@ -157,7 +158,7 @@ export function createJobsActor(options: JobsActorOptions): JobsActor {
       type: 'supervisor.startChild',
       spec: {
         id: `job:${job.job_id}`,
-        logic: jobLogicFor(job, ports),
+        logic,
         input,
         restart: 'temporary',
         shutdownMs: settings.jobShutdownMs,

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,18 @@ describe('starting', () => {
     const corrupt = join(dir, 'corrupt.onnx');
     writeFileSync(corrupt, 'not an onnx model');
     await expect(startAudioPool({ vadModelPath: corrupt }, deps)).rejects.toMatchObject({ code: 'VAD_MODEL_INVALID' });
+  });
+
+  it('sizes itself from the CPU count when not told: half the cores, at least one thread', async () => {
+    const pool = await startAudioPool({}, deps);
+    try {
+      expect(pool.threads).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
+      // Every thread works: as many tasks as threads at once all succeed.
+      const decoded = await Promise.all(Array.from({ length: pool.threads }, () => pool.decode({ bytes: goodWav(), format: 'wav', sampleRate: 16_000 }, never)));
+      expect(decoded.map((d) => d.durationMs)).toEqual(Array.from({ length: pool.threads }, () => 100));
+    } finally {
+      await pool.close();
+    }
   });
 
   it('refuses invalid options', async () => {

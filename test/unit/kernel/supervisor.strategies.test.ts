@@ -71,6 +71,30 @@ describe('supervisor restart types', () => {
     expect(emitted.map((e) => e.type)).toContain('supervisor.childRemoved');
   });
 
+  it('keeps no ended child in the XState snapshot: 200 temporary children that finished or crashed leave none behind', async () => {
+    const log: string[] = [];
+    const { actor, child, clock, errors } = bootSupervisor({ id: 'sup', strategy: 'one_for_one', children: workers(log, ['other']) });
+    for (let i = 0; i < 200; i++) {
+      actor.send({ type: 'supervisor.startChild', spec: { id: `job:${i}`, logic: workerMachine, input: { name: `job:${i}`, log }, restart: 'temporary' } });
+      child(`job:${i}`)!.send({ type: i % 2 === 0 ? 'finish' : 'crash' });
+      await clock.advanceAsync(0);
+    }
+    expect(Object.keys(actor.getSnapshot().children)).toEqual([child('other')!.id]);
+    expect(Object.keys(actor.getSnapshot().context.live)).toEqual(['other']);
+    expect(log.filter((l) => l.startsWith('stop:job:'))).toHaveLength(200);
+    expect(errors).toEqual([]);
+  });
+
+  it('a permanent child restarted after it finished: the snapshot holds only the new actor', async () => {
+    const log: string[] = [];
+    const { actor, child, clock } = bootSupervisor({ id: 'sup', strategy: 'one_for_one', children: workers(log, ['p'], { restart: 'permanent' }) });
+    for (let i = 0; i < 3; i++) {
+      child('p')!.send({ type: 'finish' });
+      await clock.advanceAsync(0);
+    }
+    expect(Object.values(actor.getSnapshot().children)).toEqual([child('p')]);
+  });
+
   it('temporary: never restarted, even after a crash', async () => {
     const log: string[] = [];
     const { actor, child, clock } = bootSupervisor({ id: 'sup', strategy: 'one_for_one', children: workers(log, ['job', 'other'], { restart: 'temporary' }) });

@@ -57,6 +57,13 @@ describe('job machine: pure transitions', () => {
     expect(events[2]).toMatchObject({ message: { type: 'job_result', success: false, error: { code: 'PROCESSING_ERROR', details: { reason: 'invalid_base64' } } } });
   });
 
+  it('keeps its context to at most 19 fields, so that the copy XState makes at each assign stays a fast object in V8', () => {
+    const [start] = initialTransition(jobMachine, input());
+    let [s] = step(start, done('prepareAudio', { speech: true, pcm16Base64: 'AAAA', durationMs: 1 }));
+    [s] = step(s, done('findService', running('asr-a')));
+    expect(Object.keys(s.context).length).toBeLessThanOrEqual(19);
+  });
+
   it('no speech → empty (ASR_EMPTY); speech → ASR selecting', () => {
     const [start] = initialTransition(jobMachine, input());
     const [silent, silentActions] = step(start, done('prepareAudio', { speech: false, pcm16Base64: '', durationMs: 0 }));
@@ -72,11 +79,11 @@ describe('job machine: pure transitions', () => {
     let [s] = step(start, done('prepareAudio', { speech: true, pcm16Base64: 'AAAA', durationMs: 1 }));
     [s] = step(s, done('findService', running('asr-a')));
     expect(s.value).toEqual({ running: { asr: 'calling' } });
-    expect(s.context).toMatchObject({ calls: 1, current: { ref: { id: 'asr-a' } } });
+    expect(s.context.stage).toMatchObject({ calls: 1, current: { ref: { id: 'asr-a' } } });
     now = T0 + 300;
     [s] = step(s, failed('transcribe', new KernelError('SERVICE_UNREACHABLE', 'refused', { retryable: true })));
     expect(s.value).toEqual({ running: { asr: 'selecting' } });
-    expect(s.context).toMatchObject({ tried: ['asr-a'], lastFailure: { serviceId: 'asr-a', code: 'SERVICE_UNREACHABLE' } });
+    expect(s.context.stage).toMatchObject({ tried: ['asr-a'], lastFailure: { serviceId: 'asr-a', code: 'SERVICE_UNREACHABLE' } });
     const [end, actions] = step(s, done('findService', { kind: 'none', unavailable: { service_id: 'asr', reason: 'not_installed' } }));
     expect(end.value).toBe('failed');
     expect(emitted(actions)[0]).toMatchObject({ message: { error: { code: 'PROCESSING_ERROR', details: { stage: 'asr', reason: 'failed' } }, extra: { service_timings: { asr_ms: 300 } } } });
@@ -99,7 +106,7 @@ describe('job machine: pure transitions', () => {
     [s, actions] = step(s, failed('startService', new KernelError('SERVICE_START_TIMEOUT', 'never healthy')));
     expect(actions.map((a) => a.type)).not.toContain('xstate.emit');
     expect(s.value).toEqual({ running: { asr: 'selecting' } });
-    expect(s.context).toMatchObject({ tried: ['asr-cold'], calls: 0 });
+    expect(s.context.stage).toMatchObject({ tried: ['asr-cold'], calls: 0 });
   });
 
   it('ASR done → NMT → TTS → encoding → succeeded; src = tgt skips NMT', () => {

@@ -82,6 +82,31 @@ describe('base64', () => {
     expect(isBase64('AwD4//4=')).toBe(true);
   });
 
+  it('checks every character of a long text: one bad character anywhere makes it invalid', () => {
+    const valid = Buffer.from(Array.from({ length: 30_001 }, (_, i) => (i * 7_919) & 255)).toString('base64');
+    expect(isBase64(valid)).toBe(true);
+    expect(decodeBase64(valid)?.byteLength).toBe(30_001);
+    expect(isBase64(valid.replace(/=+$/, ''))).toBe(true);
+    for (const bad of ['-', '_', ' ', '\n', '=', '.', 'é']) {
+      for (const at of [0, 1, 2, 3, 4, 20_000, valid.length - 5]) {
+        expect(isBase64(`${valid.slice(0, at)}${bad}${valid.slice(at + 1)}`), `${JSON.stringify(bad)} at ${at}`).toBe(false);
+      }
+    }
+    // A character too many or too few in the middle shifts every group after it.
+    expect(isBase64(`${valid.slice(0, 100)}${valid.slice(101)}`)).toBe(false);
+  });
+
+  it('agrees with the RFC 4648 grammar on short texts of every shape', () => {
+    const grammar = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+    const alphabet = ['A', 'Q', 'z', '9', '+', '/', '=', '=', '-', '_', ' '];
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    for (let n = 0; n < 20_000; n++) {
+      const text = Array.from({ length: next() % 13 }, () => alphabet[next() % alphabet.length]).join('');
+      expect(isBase64(text), JSON.stringify(text)).toBe(grammar.test(text));
+    }
+  });
+
   it('encodes with padding', () => {
     expect(encodeBase64(Uint8Array.from([1]))).toBe('AQ==');
     expect(encodeBase64(Buffer.from([0, 1, 2, 3]).subarray(1, 3))).toBe('AQI=');
