@@ -75,27 +75,30 @@ export const DEFAULT_NODE_OPTIONS = {
 
 const positiveMs = z.number().int().positive();
 
+/** The fields of `NodeSettings` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
+export const NodeSettingsShape = {
+  schedulerUrl: z.string().min(1),
+  dataDir: z.string().min(1),
+  httpHost: z.string().min(1),
+  httpPort: z.number().int().min(0).max(65_535),
+  maxConcurrentJobs: z.number().int().min(1),
+  allowCpuServices: z.boolean(),
+  acceptPublicJobs: z.boolean(),
+  authToken: z.string().min(1).optional(),
+  heartbeatIntervalMs: positiveMs,
+  heartbeatDebounceMs: z.number().int().nonnegative(),
+  wsPingIntervalMs: positiveMs,
+  linkDeadMs: positiveMs,
+  reconnectMinMs: z.number().int().nonnegative(),
+  reconnectMaxMs: z.number().int().nonnegative(),
+  reconnectJitter: z.number().min(0).max(10),
+  maxFrameBytes: z.number().int().positive(),
+  sampleTimeoutMs: positiveMs,
+  version: z.string().min(1),
+};
+
 const NodeSettingsSchema = z
-  .object({
-    schedulerUrl: z.string().min(1),
-    dataDir: z.string().min(1),
-    httpHost: z.string().min(1),
-    httpPort: z.number().int().min(0).max(65_535),
-    maxConcurrentJobs: z.number().int().min(1),
-    allowCpuServices: z.boolean(),
-    acceptPublicJobs: z.boolean(),
-    authToken: z.string().min(1).optional(),
-    heartbeatIntervalMs: positiveMs,
-    heartbeatDebounceMs: z.number().int().nonnegative(),
-    wsPingIntervalMs: positiveMs,
-    linkDeadMs: positiveMs,
-    reconnectMinMs: z.number().int().nonnegative(),
-    reconnectMaxMs: z.number().int().nonnegative(),
-    reconnectJitter: z.number().min(0).max(10),
-    maxFrameBytes: z.number().int().positive(),
-    sampleTimeoutMs: positiveMs,
-    version: z.string().min(1),
-  })
+  .object(NodeSettingsShape)
   .refine((o) => o.reconnectMaxMs >= o.reconnectMinMs, { message: 'reconnectMaxMs must be at least reconnectMinMs', path: ['reconnectMaxMs'] })
   .refine((o) => o.linkDeadMs > o.wsPingIntervalMs, { message: 'linkDeadMs must exceed wsPingIntervalMs, or a healthy link is declared dead', path: ['linkDeadMs'] });
 
