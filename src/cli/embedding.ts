@@ -195,7 +195,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
 /** A model hub: versioned service packages over HTTP (PROTOCOL.md §10). */
 export function startHub(options: HubOptions): HubHandle {
   const { config, logger, bus, inspection } = prepare('hub', options, 'startHub');
-  const inner: Promise<HubRoleHandle> = startHubRole({ ...settingsOf(config), logger, bus, inspectors: inspection.inspectors });
+  const inner: Promise<HubRoleHandle> = startHubRole({ ...settingsOf(config), logger: logger.child({ role: 'hub' }), bus, inspectors: inspection.inspectors });
   inner.catch(() => undefined);
   let settle!: (exit: RoleExit) => void;
   const stopped = new Promise<RoleExit>((resolve) => (settle = resolve));

@@ -192,7 +192,7 @@ export function effectiveConfig<R extends Role>(role: R, merged: RoleConfigs[R])
     case 'node': {
       const { extraServiceDirs, hubUrl, hubKeys, ...rest } = settings as NodeRoleConfig;
       if (rest.schedulerUrl === undefined) throw new ConfigError('the node needs a scheduler URL: --scheduler <url>, LINGUAMESH_NODE_SCHEDULER_URL or "node.schedulerUrl" in the config file');
-      if (hubKeys !== undefined && hubUrl === undefined) throw new ConfigError('hubKeys (--hub-key) need hubUrl (--hub)');
+      if (hubKeys !== undefined && hubUrl === undefined) throw new ConfigError('hubKeys need hubUrl (--hub-key needs --hub)');
       const node: EffectiveNodeConfig = {
         ...resolveNodeSettings({ ...rest, schedulerUrl: rest.schedulerUrl }),
         extraServiceDirs: extraServiceDirs ?? [],
