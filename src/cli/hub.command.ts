@@ -16,6 +16,8 @@ interface HubFlags extends CommonRoleFlags {
 /** The hub's storage when no source names one: `./storage` in the working directory. */
 const CLI_DEFAULT_STORAGE = './storage';
 
+const FLAG_NAMES = { port: '--port', host: '--host', storageDir: '--storage', rescanIntervalMs: '--rescan-interval-ms' };
+
 function integer(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -34,7 +36,7 @@ export function registerHubCommand(program: Command): void {
     .option('--rescan-interval-ms <ms>', `period of the storage rescans (default ${DEFAULT_HUB_OPTIONS.rescanIntervalMs})`, integer('--rescan-interval-ms'));
   addRoleOptions(command, 'hub').action(async (flags: HubFlags, self: Command) => {
     const keys = { port: flags.port, host: flags.host, storageDir: flags.storage, rescanIntervalMs: flags.rescanIntervalMs };
-    const config = loadCommandConfig(self, 'hub', flags, keys, { storageDir: CLI_DEFAULT_STORAGE });
+    const config = loadCommandConfig(self, 'hub', flags, keys, { defaults: { storageDir: CLI_DEFAULT_STORAGE }, flagNames: FLAG_NAMES });
     if (printConfigIfAsked(flags, config)) return;
     const logger = commandLogger(config);
     const hub = startHub({ ...config, logger });

@@ -65,6 +65,18 @@ async function probe(json: boolean): Promise<void> {
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
 }
 
+const FLAG_NAMES = {
+  schedulerUrl: '--scheduler',
+  dataDir: '--data-dir',
+  httpPort: '--http-port',
+  maxConcurrentJobs: '--max-concurrent-jobs',
+  allowCpuServices: '--allow-cpu-services',
+  authToken: '--auth-token',
+  extraServiceDirs: '--service-dir',
+  hubUrl: '--hub',
+  hubKeys: '--hub-key',
+};
+
 async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
   if (flags.hub !== undefined && !/^https?:\/\/[^/]/.test(flags.hub)) command.error(`error: --hub must be an http(s):// URL, got "${flags.hub}"`);
   const config = loadCommandConfig(command, 'node', flags, {
@@ -77,7 +89,7 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
     extraServiceDirs: flags.serviceDir,
     hubUrl: flags.hub,
     hubKeys: flags.hubKey === undefined ? undefined : parseHubKeys(command, flags.hubKey),
-  });
+  }, { flagNames: FLAG_NAMES });
   if (printConfigIfAsked(flags, config)) return;
   const logger = commandLogger(config);
   const node = startNode({ ...config, logger });
@@ -94,7 +106,7 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
     // Bad settings found while starting (a hub key that is not a key) end here, as one line for the operator.
     if (isKernelError(err) && err.code === 'INVALID_CONFIG') {
       await node.stop();
-      command.error(`error: ${err.message}`);
+      command.error(`error (INVALID_CONFIG): ${err.message}`);
     }
     process.stderr.write(`linguamesh node: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   }

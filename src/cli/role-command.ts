@@ -35,6 +35,8 @@ export function addRoleOptions(command: Command, role: Role): Command {
     .option('--log-format <format>', 'json, pretty or auto (pretty when stdout is a terminal; default)');
 }
 
+const COMMON_FLAG_NAMES = { logLevel: '--log-level', logFormat: '--log-format', inspect: '--inspect', record: '--record' };
+
 /** The observability flags as configuration keys. */
 export function commonFlagKeys(flags: CommonRoleFlags): Record<string, unknown> {
   return { logLevel: flags.logLevel, logFormat: flags.logFormat, inspect: flags.inspect, record: flags.record };
@@ -44,11 +46,17 @@ export function commonFlagKeys(flags: CommonRoleFlags): Record<string, unknown> 
  * The effective configuration from every source; a bad source ends the command with one line
  * naming the file, variable or flag (exit 1).
  */
-export function loadCommandConfig<R extends Role>(command: Pick<Command, 'error'>, role: R, flags: CommonRoleFlags, keys: Record<string, unknown>, defaults?: RoleConfigs[R]): EffectiveConfigs[R] {
+export function loadCommandConfig<R extends Role>(command: Pick<Command, 'error'>, role: R, flags: CommonRoleFlags, keys: Record<string, unknown>, options: { defaults?: RoleConfigs[R]; flagNames?: Record<string, string> } = {}): EffectiveConfigs[R] {
   try {
-    return loadRoleConfig(role, { ...(defaults ? { defaults } : {}), ...(flags.config !== undefined ? { file: flags.config } : {}), env: process.env, flags: { ...keys, ...commonFlagKeys(flags) } as RoleConfigs[R] });
+    return loadRoleConfig(role, {
+      ...(options.defaults ? { defaults: options.defaults } : {}),
+      ...(flags.config !== undefined ? { file: flags.config } : {}),
+      env: process.env,
+      flags: { ...keys, ...commonFlagKeys(flags) } as RoleConfigs[R],
+      flagNames: { ...COMMON_FLAG_NAMES, ...options.flagNames },
+    });
   } catch (err) {
-    if (isKernelError(err) && err.code === 'INVALID_CONFIG') command.error(`error: ${err.message}`);
+    if (isKernelError(err) && err.code === 'INVALID_CONFIG') command.error(`error (INVALID_CONFIG): ${err.message}`);
     throw err;
   }
 }

@@ -48,16 +48,20 @@ export interface EffectiveConfigs {
 
 type Issue = z.core.$ZodIssue;
 
-function describeIssue(issue: Issue, prefix: string): string {
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+/** How a source names a key in its messages (a flag: `--http-port`). */
+export type KeyLabel = (key: string) => string;
+
+function describeIssue(issue: Issue, label: KeyLabel | undefined): string {
+  const [first, ...rest] = issue.path.map(String);
+  const path = [first === undefined ? undefined : (label?.(first) ?? first), ...rest].filter(Boolean).join('.');
   if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `unknown key "${[path, key].filter(Boolean).join('.')}"`).join('; ');
   return `${path || 'config'}: ${issue.message}`;
 }
 
-function parseWith<T>(schema: ZodType<T>, value: unknown, where: string, prefix = ''): T {
+function parseWith<T>(schema: ZodType<T>, value: unknown, where: string, label?: KeyLabel): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => describeIssue(i, prefix));
+  const issues = parsed.error.issues.map((i) => describeIssue(i, label));
   throw new ConfigError(`${where}: ${issues.join('; ')}`, { details: { source: where, issues } });
 }
 
@@ -158,9 +162,9 @@ export function configFromEnv<R extends Role>(role: R, env: NodeJS.ProcessEnv): 
 }
 
 /** Checks one source (flags, an embedding host's options) against the role's strict schema. */
-export function checkRoleConfig<R extends Role>(role: R, value: unknown, where: string): RoleConfigs[R] {
+export function checkRoleConfig<R extends Role>(role: R, value: unknown, where: string, label?: KeyLabel): RoleConfigs[R] {
   const defined = Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined));
-  return parseWith(ROLE_CONFIG_SCHEMAS[role] as unknown as ZodType<RoleConfigs[R]>, defined, where, '');
+  return parseWith(ROLE_CONFIG_SCHEMAS[role] as unknown as ZodType<RoleConfigs[R]>, defined, where, label);
 }
 
 /** Later layers win key by key; `undefined` never overrides. */
@@ -219,13 +223,15 @@ export interface ConfigSources<R extends Role> {
   env?: NodeJS.ProcessEnv;
   /** The flags given (keys of the role's schema; `undefined` means not given). */
   flags?: RoleConfigs[R];
+  /** The flag of each key, for messages. */
+  flagNames?: Readonly<Record<string, string>>;
 }
 
 /** Every source merged by precedence and resolved: what the role will run with. */
 export function loadRoleConfig<R extends Role>(role: R, sources: ConfigSources<R>): EffectiveConfigs[R] {
   const file = sources.file === undefined ? undefined : (readConfigFile(sources.file)[role] as RoleConfigs[R] | undefined);
   const env = sources.env === undefined ? undefined : configFromEnv(role, sources.env);
-  const flags = sources.flags === undefined ? undefined : checkRoleConfig(role, sources.flags, 'flags');
+  const flags = sources.flags === undefined ? undefined : checkRoleConfig(role, sources.flags, 'flags', (key) => sources.flagNames?.[key] ?? key);
   return effectiveConfig(role, mergeLayers<RoleConfigs[R]>(sources.defaults, file, env, flags));
 }
 

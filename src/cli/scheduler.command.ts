@@ -17,6 +17,8 @@ interface SchedulerFlags extends CommonRoleFlags {
   store?: string;
 }
 
+const FLAG_NAMES = { port: '--port', host: '--host', allowCpuNodes: '--allow-cpu-nodes', authToken: '--auth-token', store: '--store' };
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a TCP port (0–65535)');
@@ -33,7 +35,8 @@ export function registerSchedulerCommand(program: Command): void {
     .option('--auth-token <token>', 'shared secret nodes and clients must present (or LINGUAMESH_SCHEDULER_AUTH_TOKEN, LINGUAMESH_AUTH_TOKEN)')
     .option('--store <store>', `capability store: memory or a redis:// URL (default ${DEFAULT_SCHEDULER_CONFIG.store})`);
   addRoleOptions(command, 'scheduler').action(async (flags: SchedulerFlags, self: Command) => {
-    const config = loadCommandConfig(self, 'scheduler', flags, { port: flags.port, host: flags.host, allowCpuNodes: flags.allowCpuNodes, authToken: flags.authToken, store: flags.store });
+    const keys = { port: flags.port, host: flags.host, allowCpuNodes: flags.allowCpuNodes, authToken: flags.authToken, store: flags.store };
+    const config = loadCommandConfig(self, 'scheduler', flags, keys, { flagNames: FLAG_NAMES });
     if (printConfigIfAsked(flags, config)) return;
     const logger = commandLogger(config);
     const scheduler = startScheduler({ ...config, logger });
