@@ -8,6 +8,7 @@ import { registerNodeServicesCommand } from './node-services.command.js';
 import { registerHubCommand } from './hub.command.js';
 import { registerPkgCommand } from './pkg.command.js';
 import { registerSchedulerCommand } from './scheduler.command.js';
+import { registerUpCommand } from './up.command.js';
 
 export function buildProgram(): Command {
   const program = new Command('linguamesh')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerHubCommand(program);
   registerPkgCommand(program);
   registerSchedulerCommand(program);
+  registerUpCommand(program);
   return program;
 }
 
