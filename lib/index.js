@@ -11,6 +11,7 @@ export const {
   startNode,
   startScheduler,
   startHub,
+  startAll,
   readConfigFile,
   ConfigFileSchema,
   NodeRoleConfigSchema,

@@ -32,6 +32,10 @@ export type {
   SchedulerOptions,
   SchedulerStatus,
 } from './cli/embedding.js';
+// The whole system on one box (what `linguamesh up` runs): hub, scheduler and node, the reference
+// services installed as packages; its handle reports progress through `onProgress`.
+export { startAll } from './cli/start-all.js';
+export type { AllHandle, AllStatus, AllUrls, StartAllOptions, StartAllProgress } from './cli/start-all.js';
 export { ConfigFileSchema, HubRoleConfigSchema, NodeRoleConfigSchema, SchedulerRoleConfigSchema } from './cli/role-config.schema.js';
 export type { ConfigFile, HubRoleConfig, NodeRoleConfig, Role, SchedulerRoleConfig } from './cli/role-config.schema.js';
 export { readConfigFile } from './cli/role-config.js';

@@ -108,9 +108,9 @@ describe('embedding linguamesh in a plain Node script', () => {
     const host = join(work, 'host-app');
     mkdirSync(join(host, 'node_modules'), { recursive: true });
     if (!existsSync(join(host, 'node_modules', 'linguamesh'))) symlinkSync(REPO, join(host, 'node_modules', 'linguamesh'), 'dir');
-    const code = "import('linguamesh').then((m) => console.log(JSON.stringify(['startNode', 'startScheduler', 'startHub'].map((name) => typeof m[name]))))";
+    const code = "import('linguamesh').then((m) => console.log(JSON.stringify(['startNode', 'startScheduler', 'startHub', 'startAll'].map((name) => typeof m[name]))))";
     const run = await runNode(['--input-type=module', '-e', code], { cwd: host, boundMs: 60_000 });
     expect(run, run.stderr).toMatchObject({ code: 0, timedOut: false });
-    expect(JSON.parse(run.stdout.trim())).toEqual(['function', 'function', 'function']);
+    expect(JSON.parse(run.stdout.trim())).toEqual(['function', 'function', 'function', 'function']);
   }, 70_000);
 });
