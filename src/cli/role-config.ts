@@ -9,7 +9,7 @@
  * Environment variables: `LINGUAMESH_<ROLE>_<KEY>` for every key, the key in UPPER_SNAKE
  * (`LINGUAMESH_NODE_SCHEDULER_URL`, `LINGUAMESH_SCHEDULER_ALLOW_CPU_NODES=true`,
  * `LINGUAMESH_HUB_STORAGE_DIR`); lists are comma-separated, `hubKeys` is `id=key,id=key`. An unknown
- * `LINGUAMESH_<ROLE>_…` variable is an error. Shared, below the role's own: `LINGUAMESH_AUTH_TOKEN`
+ * `LINGUAMESH_<ROLE>_…` variable is an error (but `LINGUAMESH_NODE_URL`, `linguamesh pkg`'s). Shared, below the role's own: `LINGUAMESH_AUTH_TOKEN`
  * (node and scheduler `authToken`) and `LOG_LEVEL` (`logLevel`).
  */
 import { readFileSync } from 'node:fs';
@@ -96,6 +96,9 @@ export function envVarNames(role: Role): Record<string, string> {
   return Object.fromEntries(Object.keys(ROLE_CONFIG_SCHEMAS[role].shape).map((key) => [key, envVarName(role, key)]));
 }
 
+/** Variables under a role's prefix that other commands read (`linguamesh pkg --node`'s default): not the role's keys, not errors. */
+const OTHER_COMMANDS_ENV: ReadonlySet<string> = new Set(['LINGUAMESH_NODE_URL']);
+
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
@@ -143,7 +146,7 @@ export function configFromEnv<R extends Role>(role: R, env: NodeJS.ProcessEnv): 
   if (env.LINGUAMESH_AUTH_TOKEN && 'authToken' in shape) out.authToken = env.LINGUAMESH_AUTH_TOKEN;
   const unknown: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX[role]) || raw === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX[role]) || raw === undefined || OTHER_COMMANDS_ENV.has(name)) continue;
     const key = byName.get(name);
     if (key === undefined) unknown.push(name);
     else out[key] = coerce(shape[key]!, raw);

@@ -75,6 +75,8 @@ describe('environment variables', () => {
       LINGUAMESH_NODE_HUB_KEYS: 'k1=AAA=,k2=BBB',
       LINGUAMESH_NODE_INSPECT: 'ws://127.0.0.1:9000',
       LINGUAMESH_TEST_PIDS_DIR: '/tmp/x',
+      // `linguamesh pkg`'s node address, not a node key.
+      LINGUAMESH_NODE_URL: 'http://127.0.0.1:5020',
       PATH: '/usr/bin',
     });
     expect(node).toEqual({ schedulerUrl: 'ws://h:1', httpPort: 0, allowCpuServices: true, acceptPublicJobs: false, extraServiceDirs: ['/a', '/b'], hubUrl: 'http://hub:5000', hubKeys: { k1: 'AAA=', k2: 'BBB' }, inspect: 'ws://127.0.0.1:9000' });
