@@ -4,7 +4,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
-import { createWebSocketInspector } from '@statelyai/inspect';
+import { createInspector } from '@statelyai/inspect';
+import { WebSocket } from 'ws';
 import type { InspectionObserver } from '../kernel/system.js';
 
 /** Longest string kept in a recorded event; longer ones (base64 audio) are cut. */
@@ -88,8 +89,86 @@ export function createJsonlRecorder(file: string, now: () => number = Date.now):
   };
 }
 
-/** Connects to a Stately inspector WebSocket endpoint (default ws://localhost:8080). */
-export function createStatelyInspector(url = 'ws://localhost:8080'): { observer: InspectionObserver; stop(): void } {
-  const inspector = createWebSocketInspector({ url });
-  return { observer: inspector.inspect as InspectionObserver, stop: () => inspector.stop() };
+export interface StatelyInspector {
+  observer: InspectionObserver;
+  /** The inspector endpoint streamed to. */
+  url: string;
+  /** Closes the socket and ends the reconnects; later events are dropped. Idempotent. */
+  stop(): void;
+}
+
+/** Longest string sent to the inspector besides machine definitions (base64 audio is cut). */
+const MAX_INSPECTOR_STRING_CHARS = 4_096;
+
+/** JSON of an inspector event: cycles end, actor refs become their ids, secrets and speech text go, long strings are cut. */
+function inspectorJson(event: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(event, (key, value: unknown) => {
+    if (key === 'pii' || key === 'token' || key === 'authToken') return undefined;
+    if (typeof value === 'string') return key !== 'definition' && value.length > MAX_INSPECTOR_STRING_CHARS ? `${value.slice(0, MAX_INSPECTOR_STRING_CHARS)}…(${value.length} chars)` : value;
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'object' || value === null) return value;
+    if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+    if ('sessionId' in value && 'send' in value && typeof (value as { send: unknown }).send === 'function') return { actor: actorInfo(value) };
+    if (seen.has(value)) return '[…]';
+    seen.add(value);
+    return value;
+  });
+}
+
+/** Events kept while the inspector is not connected; the oldest go first. */
+const MAX_DEFERRED_EVENTS = 1_000;
+const RECONNECT_MS = 2_000;
+
+/**
+ * Streams the actors to a Stately inspector WebSocket endpoint (default ws://localhost:8080), in
+ * the inspector's own event format (`createInspector` of @statelyai/inspect). The socket is ours
+ * rather than the library's, whose reconnect loop outlives `stop()` and would keep the process up:
+ * here the reconnect timer is unref'd and `stop()` ends everything.
+ */
+export function createStatelyInspector(url = 'ws://localhost:8080'): StatelyInspector {
+  let socket: WebSocket | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const deferred: string[] = [];
+  const connect = (): void => {
+    if (stopped) return;
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.on('open', () => {
+      for (const line of deferred.splice(0)) ws.send(line);
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      if (stopped || socket !== ws) return;
+      socket = undefined;
+      timer = setTimeout(connect, RECONNECT_MS);
+      timer.unref();
+    });
+  };
+  const adapter = {
+    start: connect,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      socket?.terminate();
+      socket = undefined;
+      deferred.length = 0;
+    },
+    send: (event: unknown) => {
+      if (stopped) return;
+      const line = inspectorJson(event);
+      if (socket?.readyState === WebSocket.OPEN) socket.send(line);
+      else if (deferred.push(line) > MAX_DEFERRED_EVENTS) deferred.shift();
+    },
+  };
+  const inspector = createInspector(adapter);
+  inspector.start();
+  return {
+    observer: (event) => {
+      if (!stopped) inspector.inspect.next?.(event);
+    },
+    url,
+    stop: () => inspector.stop(),
+  };
 }

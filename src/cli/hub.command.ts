@@ -1,7 +1,22 @@
 /** `linguamesh hub`: runs the model hub until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { createLogger } from '../kernel/logger.js';
-import { DEFAULT_HUB_OPTIONS, startHub } from './start-hub.js';
+import { isKernelError } from '../kernel/errors.js';
+import { startHub } from './embedding.js';
+import { addRoleOptions, commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role-command.js';
+import type { CommonRoleFlags } from './role-command.js';
+import { DEFAULT_HUB_OPTIONS } from './start-hub.js';
+
+interface HubFlags extends CommonRoleFlags {
+  port?: number;
+  host?: string;
+  storage?: string;
+  rescanIntervalMs?: number;
+}
+
+/** The hub's storage when no source names one: `./storage` in the working directory. */
+const CLI_DEFAULT_STORAGE = './storage';
+
+const FLAG_NAMES = { port: '--port', host: '--host', storageDir: '--storage', rescanIntervalMs: '--rescan-interval-ms' };
 
 function integer(name: string) {
   return (value: string): number => {
@@ -12,22 +27,31 @@ function integer(name: string) {
 }
 
 export function registerHubCommand(program: Command): void {
-  program
+  const command = program
     .command('hub')
     .description('run a model hub (versioned service packages over HTTP, PROTOCOL.md §10)')
-    .option('--port <port>', 'TCP port (0: any free port)', integer('--port'), DEFAULT_HUB_OPTIONS.port)
-    .option('--host <host>', 'interface to listen on', DEFAULT_HUB_OPTIONS.host)
-    .option('--storage <dir>', 'package storage directory', './storage')
-    .option('--rescan-interval-ms <ms>', 'period of the storage rescans', integer('--rescan-interval-ms'), DEFAULT_HUB_OPTIONS.rescanIntervalMs)
-    .action(async (opts: { port: number; host: string; storage: string; rescanIntervalMs: number }) => {
-      const logger = createLogger({ base: { role: 'hub' } });
-      const hub = await startHub({ port: opts.port, host: opts.host, storageDir: opts.storage, rescanIntervalMs: opts.rescanIntervalMs, logger });
-      logger.info({ port: hub.port, host: hub.host, storage: opts.storage }, 'hub listening');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-      logger.info('hub stopping');
+    .option('--port <port>', `TCP port (0: any free port; default ${DEFAULT_HUB_OPTIONS.port})`, integer('--port'))
+    .option('--host <host>', `interface to listen on (default ${DEFAULT_HUB_OPTIONS.host})`)
+    .option('--storage <dir>', `package storage directory (default ${CLI_DEFAULT_STORAGE})`)
+    .option('--rescan-interval-ms <ms>', `period of the storage rescans (default ${DEFAULT_HUB_OPTIONS.rescanIntervalMs})`, integer('--rescan-interval-ms'));
+  addRoleOptions(command, 'hub').action(async (flags: HubFlags, self: Command) => {
+    const keys = { port: flags.port, host: flags.host, storageDir: flags.storage, rescanIntervalMs: flags.rescanIntervalMs };
+    const config = loadCommandConfig(self, 'hub', flags, keys, { defaults: { storageDir: CLI_DEFAULT_STORAGE }, flagNames: FLAG_NAMES });
+    if (printConfigIfAsked(flags, config)) return;
+    const logger = commandLogger(config);
+    const hub = startHub({ ...config, logger });
+    const exit = runUntilStopped('hub', hub, logger);
+    try {
+      const { port } = await hub.ready;
+      logger.info({ port, host: config.host, storage: config.storageDir }, 'hub listening');
+    } catch (err) {
+      logger.fatal({ err, code: isKernelError(err) ? err.code : undefined }, 'hub could not start');
       await hub.stop();
-    });
+      process.exitCode = 1;
+      return;
+    }
+    const { reason } = await exit;
+    logger.info('hub stopped');
+    if (reason !== 'shutdown') process.exitCode = 1;
+  });
 }

@@ -79,27 +79,30 @@ export const DEFAULT_NODE_OPTIONS = {
 
 const positiveMs = z.number().int().positive();
 
+/** The fields of `NodeSettings` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
+export const NodeSettingsShape = {
+  schedulerUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'at least one scheduler URL is needed')]),
+  dataDir: z.string().min(1),
+  httpHost: z.string().min(1),
+  httpPort: z.number().int().min(0).max(65_535),
+  maxConcurrentJobs: z.number().int().min(1),
+  allowCpuServices: z.boolean(),
+  acceptPublicJobs: z.boolean(),
+  authToken: z.string().min(1).optional(),
+  heartbeatIntervalMs: positiveMs,
+  heartbeatDebounceMs: z.number().int().nonnegative(),
+  wsPingIntervalMs: positiveMs,
+  linkDeadMs: positiveMs,
+  reconnectMinMs: z.number().int().nonnegative(),
+  reconnectMaxMs: z.number().int().nonnegative(),
+  reconnectJitter: z.number().min(0).max(10),
+  maxFrameBytes: z.number().int().positive(),
+  sampleTimeoutMs: positiveMs,
+  version: z.string().min(1),
+};
+
 const NodeSettingsSchema = z
-  .object({
-    schedulerUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'at least one scheduler URL is needed')]),
-    dataDir: z.string().min(1),
-    httpHost: z.string().min(1),
-    httpPort: z.number().int().min(0).max(65_535),
-    maxConcurrentJobs: z.number().int().min(1),
-    allowCpuServices: z.boolean(),
-    acceptPublicJobs: z.boolean(),
-    authToken: z.string().min(1).optional(),
-    heartbeatIntervalMs: positiveMs,
-    heartbeatDebounceMs: z.number().int().nonnegative(),
-    wsPingIntervalMs: positiveMs,
-    linkDeadMs: positiveMs,
-    reconnectMinMs: z.number().int().nonnegative(),
-    reconnectMaxMs: z.number().int().nonnegative(),
-    reconnectJitter: z.number().min(0).max(10),
-    maxFrameBytes: z.number().int().positive(),
-    sampleTimeoutMs: positiveMs,
-    version: z.string().min(1),
-  })
+  .object(NodeSettingsShape)
   .refine((o) => o.reconnectMaxMs >= o.reconnectMinMs, { message: 'reconnectMaxMs must be at least reconnectMinMs', path: ['reconnectMaxMs'] })
   .refine((o) => o.linkDeadMs > o.wsPingIntervalMs, { message: 'linkDeadMs must exceed wsPingIntervalMs, or a healthy link is declared dead', path: ['linkDeadMs'] });
 
@@ -126,7 +129,8 @@ export type NodeSettingsInput = Partial<Omit<NodeSettings, 'schedulerUrls'>> & {
 
 /** Scheduler addresses → their node link URLs, first occurrence kept (`ws://h:1` and `ws://h:1/ws/node` are one). */
 export function schedulerUrlList(addresses: string | readonly string[]): string[] {
-  const list = typeof addresses === 'string' ? [addresses] : addresses;
+  // A comma-separated string is a list too (a config file or LINGUAMESH_NODE_SCHEDULER_URL may give one).
+  const list = (typeof addresses === 'string' ? [addresses] : addresses).flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
   return [...new Set(list.map(nodeLinkUrl))];
 }
 

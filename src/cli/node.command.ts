@@ -6,12 +6,12 @@ import type { Command } from 'commander';
 import { isKernelError } from '../kernel/errors.js';
 import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
 import { rejectionHint } from '../actors/node/link.actor.js';
-import { createLogger } from '../kernel/logger.js';
 import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
-import { startNodeRole } from './node-role.js';
-import type { NodeRoleHandle } from './node-role.js';
+import { startNode } from './embedding.js';
+import { addRoleOptions, commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role-command.js';
+import type { CommonRoleFlags } from './role-command.js';
 
-interface NodeCommandFlags {
+interface NodeCommandFlags extends CommonRoleFlags {
   scheduler?: string[];
   dataDir?: string;
   httpPort?: string;
@@ -74,72 +74,82 @@ async function probe(json: boolean): Promise<void> {
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
 }
 
+const FLAG_NAMES = {
+  schedulerUrl: '--scheduler',
+  dataDir: '--data-dir',
+  httpPort: '--http-port',
+  maxConcurrentJobs: '--max-concurrent-jobs',
+  allowCpuServices: '--allow-cpu-services',
+  authToken: '--auth-token',
+  extraServiceDirs: '--service-dir',
+  hubUrl: '--hub',
+  hubKeys: '--hub-key',
+};
+
 async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
   const schedulers = schedulerAddresses(flags.scheduler, process.env.LINGUAMESH_SCHEDULER);
-  if (schedulers.length === 0) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010; repeat it, or give a comma-separated list, for a fleet)');
-  if (flags.hubKey !== undefined && flags.hub === undefined) command.error('error: --hub-key needs --hub');
   if (flags.hub !== undefined && !/^https?:\/\/[^/]/.test(flags.hub)) command.error(`error: --hub must be an http(s):// URL, got "${flags.hub}"`);
-  const logger = createLogger({ base: { role: 'node' } });
-  let node: NodeRoleHandle;
-  try {
-    node = await startNodeRole({
-      schedulerUrl: schedulers,
-      dataDir: flags.dataDir,
-      httpPort: integer(command, '--http-port', flags.httpPort),
-      maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
-      allowCpuServices: flags.allowCpuServices,
-      authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
-      extraServiceDirs: flags.serviceDir ?? [],
-      ...(flags.hub !== undefined ? { hubUrl: flags.hub, hubKeys: parseHubKeys(command, flags.hubKey ?? []) } : {}),
-      logger,
-      signals: 'process',
-    });
-  } catch (err) {
-    // Bad flags (a malformed URL, a port out of range) end here, as one line for the operator.
-    if (isKernelError(err) && err.code === 'INVALID_CONFIG') command.error(`error: ${err.message}`);
-    throw err;
-  }
-  node.bus.subscribe('link.registered', (event) => {
-    process.stderr.write(`linguamesh node: registered with ${event.schedulerUrl ?? 'the scheduler'} as ${event.nodeId}\n`);
-  });
-  node.bus.subscribe('link.rejected', (event) => {
+  const config = loadCommandConfig(command, 'node', flags, {
+    schedulerUrl: schedulers.length > 0 ? schedulers : undefined,
+    dataDir: flags.dataDir,
+    httpPort: integer(command, '--http-port', flags.httpPort),
+    maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
+    allowCpuServices: flags.allowCpuServices,
+    authToken: flags.authToken,
+    extraServiceDirs: flags.serviceDir,
+    hubUrl: flags.hub,
+    hubKeys: flags.hubKey === undefined ? undefined : parseHubKeys(command, flags.hubKey),
+  }, { flagNames: FLAG_NAMES });
+  if (printConfigIfAsked(flags, config)) return;
+  const logger = commandLogger(config);
+  const { schedulerUrls, ...settings } = config;
+  const node = startNode({ ...settings, schedulerUrl: schedulerUrls, logger });
+  node.on('link.rejected', (event) => {
     if (event.retrying) return;
     // §3.1 step 4: the node stops retrying; the operator must act, so say what to do.
     process.stderr.write(`linguamesh node: the scheduler refused this node (${event.code}: ${event.message}).\n  What to do: ${rejectionHint(event.code)}.\n`);
   });
+  node.on('link.registered', (event) => {
+    process.stderr.write(`linguamesh node: registered with ${event.schedulerUrl ?? 'the scheduler'} as ${event.nodeId}\n`);
+  });
+  const exit = runUntilStopped('node', node, logger);
   try {
-    const { httpPort } = await node.ready;
-    process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${httpPort} (GET /status)\n`);
-    const { schedulerUrls } = node.status().link;
+    const { port } = await node.ready;
+    process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${port} (GET /status)\n`);
+    const { schedulerUrls } = (await node.status()).link;
     if (schedulerUrls.length > 1) process.stderr.write(`linguamesh node: schedulers in failover order: ${schedulerUrls.join(', ')}\n`);
   } catch (err) {
+    // Bad settings found while starting (a hub key that is not a key) end here, as one line for the operator.
+    if (isKernelError(err) && err.code === 'INVALID_CONFIG') {
+      await node.stop();
+      command.error(`error (INVALID_CONFIG): ${err.message}`);
+    }
     process.stderr.write(`linguamesh node: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   }
-  const exit = await node.done;
-  process.exitCode = exit.reason === 'shutdown' ? 0 : 1;
+  process.exitCode = (await exit).reason === 'shutdown' ? 0 : 1;
 }
 
 export function registerNodeCommand(program: Command): void {
-  program
+  const command = program
     .command('node')
     .description('run a compute node (registers with a scheduler, runs speech services and jobs)')
     .option(
       '--scheduler <url>',
-      'scheduler address, ws(s)://host:port (the node link path /ws/node is added); repeatable or comma-separated: the node moves to the next one when its link fails (or LINGUAMESH_SCHEDULER)',
+      'scheduler address, ws(s)://host:port (the node link path /ws/node is added); repeatable or comma-separated: the node moves to the next one when its link fails (or LINGUAMESH_SCHEDULER); required',
       (url: string, urls: string[] = []) => [...urls, url],
     )
     .option('--data-dir <dir>', 'state directory of this node (node_id, installed services under services/)')
     .option('--http-port <port>', 'port of the loopback control endpoint, default 5020 (0: any free port)')
     .option('--max-concurrent-jobs <n>', 'max_concurrent_jobs announced to the scheduler')
     .option('--allow-cpu-services', 'count running CPU services as ready (allow_cpu_services)')
-    .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'scheduler token (or LINGUAMESH_NODE_AUTH_TOKEN, LINGUAMESH_AUTH_TOKEN)')
     .option('--service-dir <dir>', 'run the service in this directory besides the installed packages (repeatable)', (dir: string, dirs: string[] = []) => [...dirs, dir])
     .option('--hub <url>', 'model hub to install service packages from (enables `linguamesh pkg` against this node)')
     .option('--hub-key <key_id=base64>', "hub public key for package signatures (repeatable; with keys, unsigned packages are refused)", (key: string, keys: string[] = []) => [...keys, key])
     .option('--probe', 'print the hardware probe of this machine and exit')
-    .option('--json', 'with --probe: print JSON')
-    .action(async (flags: NodeCommandFlags, command: Command) => {
-      if (flags.probe) await probe(flags.json === true);
-      else await run(flags, command);
-    });
+    .option('--json', 'with --probe: print JSON');
+  addRoleOptions(command, 'node').action(async (flags: NodeCommandFlags, self: Command) => {
+    if (flags.probe) await probe(flags.json === true);
+    else await run(flags, self);
+  });
 }

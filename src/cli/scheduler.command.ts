@@ -3,20 +3,21 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { createLogger } from '../kernel/logger.js';
 import { isKernelError } from '../kernel/errors.js';
 import { DEFAULT_SCHEDULER_CONFIG } from '../actors/scheduler/scheduler-options.js';
-import { startScheduler } from './start-scheduler.js';
-import type { SchedulerHandle } from './start-scheduler.js';
+import { startScheduler } from './embedding.js';
+import { addRoleOptions, commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role-command.js';
+import type { CommonRoleFlags } from './role-command.js';
 
-interface SchedulerFlags {
-  port: number;
-  host: string;
-  allowCpuNodes: boolean;
+interface SchedulerFlags extends CommonRoleFlags {
+  port?: number;
+  host?: string;
+  allowCpuNodes?: boolean;
   authToken?: string;
-  store: string;
-  logLevel: string;
+  store?: string;
 }
+
+const FLAG_NAMES = { port: '--port', host: '--host', allowCpuNodes: '--allow-cpu-nodes', authToken: '--auth-token', store: '--store' };
 
 function port(value: string): number {
   const n = Number(value);
@@ -25,37 +26,29 @@ function port(value: string): number {
 }
 
 export function registerSchedulerCommand(program: Command): void {
-  program
+  const command = program
     .command('scheduler')
     .description('run a scheduler (node registry, language-pair pools, dispatch, client sessions)')
-    .option('--port <port>', 'TCP port of HTTP, /ws/node and /ws/session (0 picks a free one)', port, DEFAULT_SCHEDULER_CONFIG.port)
-    .option('--host <host>', 'interface to listen on', DEFAULT_SCHEDULER_CONFIG.host)
-    .option('--allow-cpu-nodes', 'accept nodes without a GPU (allow_cpu_nodes)', false)
-    .option('--auth-token <token>', 'shared secret nodes and clients must present (or LINGUAMESH_AUTH_TOKEN)')
-    .option('--store <store>', 'capability store: memory or a redis:// URL', DEFAULT_SCHEDULER_CONFIG.store)
-    .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
-    .action(async (flags: SchedulerFlags) => {
-      const logger = createLogger({ level: flags.logLevel });
-      let scheduler: SchedulerHandle | undefined;
-      try {
-        scheduler = startScheduler({
-          port: flags.port,
-          host: flags.host,
-          allowCpuNodes: flags.allowCpuNodes,
-          authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN,
-          store: flags.store,
-          logger,
-          signals: 'process',
-        });
-        await scheduler.ready;
-      } catch (err) {
-        logger.fatal({ err, code: isKernelError(err) ? err.code : undefined }, 'scheduler could not start');
-        await scheduler?.stop();
-        process.exitCode = 1;
-        return;
-      }
-      const exit = await scheduler.done;
+    .option('--port <port>', `TCP port of HTTP, /ws/node and /ws/session (0 picks a free one; default ${DEFAULT_SCHEDULER_CONFIG.port})`, port)
+    .option('--host <host>', `interface to listen on (default ${DEFAULT_SCHEDULER_CONFIG.host})`)
+    .option('--allow-cpu-nodes', 'accept nodes without a GPU (allow_cpu_nodes)')
+    .option('--auth-token <token>', 'shared secret nodes and clients must present (or LINGUAMESH_SCHEDULER_AUTH_TOKEN, LINGUAMESH_AUTH_TOKEN)')
+    .option('--store <store>', `capability store: memory or a redis:// URL (default ${DEFAULT_SCHEDULER_CONFIG.store})`);
+  addRoleOptions(command, 'scheduler').action(async (flags: SchedulerFlags, self: Command) => {
+    const keys = { port: flags.port, host: flags.host, allowCpuNodes: flags.allowCpuNodes, authToken: flags.authToken, store: flags.store };
+    const config = loadCommandConfig(self, 'scheduler', flags, keys, { flagNames: FLAG_NAMES });
+    if (printConfigIfAsked(flags, config)) return;
+    const logger = commandLogger(config);
+    const scheduler = startScheduler({ ...config, logger });
+    const exit = runUntilStopped('scheduler', scheduler, logger);
+    try {
+      await scheduler.ready;
+    } catch (err) {
+      logger.fatal({ err, code: isKernelError(err) ? err.code : undefined }, 'scheduler could not start');
       await scheduler.stop();
-      if (exit.reason !== 'shutdown') process.exitCode = 1;
-    });
+      process.exitCode = 1;
+      return;
+    }
+    if ((await exit).reason !== 'shutdown') process.exitCode = 1;
+  });
 }

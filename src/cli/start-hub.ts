@@ -12,12 +12,14 @@ import { resolveStorageRequest } from '../actors/hub/storage.routes.js';
 import { createHubMetrics, createStorageFallback } from '../adapters/hub-files.adapter.js';
 import { createHubStorage } from '../adapters/hub-storage.adapter.js';
 import { startHttpServer } from '../adapters/http-server.adapter.js';
+import type { Bus } from '../kernel/bus.js';
 import { systemClock } from '../kernel/clock.js';
 import type { Clock } from '../kernel/clock.js';
 import { ConfigError } from '../kernel/errors.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { Logger } from '../kernel/logger.js';
 import { bootSystem } from '../kernel/system.js';
+import type { InspectionObserver } from '../kernel/system.js';
 
 export interface HubOptions {
   /** Interface to listen on. Default `0.0.0.0`: nodes on other machines download from the hub. */
@@ -42,19 +44,26 @@ export const DEFAULT_HUB_OPTIONS = {
   closeTimeoutMs: 5_000,
 } satisfies Omit<HubOptions, 'storageDir'>;
 
-const HubOptionsSchema = z.object({
+/** The fields of `HubOptions` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
+export const HubOptionsShape = {
   host: z.string().min(1),
   port: z.number().int().min(0).max(65_535),
   storageDir: z.string().min(1),
   rescanIntervalMs: z.number().int().positive(),
   adoptAfterMs: z.number().int().nonnegative(),
   closeTimeoutMs: z.number().int().nonnegative(),
-});
+};
+
+const HubOptionsSchema = z.object(HubOptionsShape);
 
 export interface StartHubOptions extends Partial<Omit<HubOptions, 'storageDir'>> {
   storageDir: string;
   logger?: Logger;
   clock?: Clock;
+  /** Receivers of the inspection stream (Stately inspector, JSONL recorder). */
+  inspectors?: InspectionObserver[];
+  /** Where the hub publishes its events (`hub.catalogueScanned`). */
+  bus?: Bus;
 }
 
 export interface HubHandle {
@@ -71,17 +80,23 @@ export interface HubHandle {
 
 export const HUB_VERSION = '0.1.0';
 
-export async function startHub(options: StartHubOptions): Promise<HubHandle> {
-  const parsed = HubOptionsSchema.safeParse({ ...DEFAULT_HUB_OPTIONS, ...options });
+/** Options merged over `DEFAULT_HUB_OPTIONS` and validated; throws INVALID_CONFIG naming the fields. Other keys are ignored. */
+export function resolveHubOptions(options: Partial<HubOptions> & Pick<HubOptions, 'storageDir'>): HubOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const parsed = HubOptionsSchema.safeParse({ ...DEFAULT_HUB_OPTIONS, ...defined });
   if (!parsed.success) throw new ConfigError(`invalid hub options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const config = parsed.data;
+  return parsed.data;
+}
+
+export async function startHub(options: StartHubOptions): Promise<HubHandle> {
+  const config = resolveHubOptions(options);
   const logger = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const root = resolve(config.storageDir);
 
   const storage = createHubStorage({ root, logger, adoptAfterMs: config.adoptAfterMs });
-  const { spec, view } = hubCatalogueChild(storage, { rescanIntervalMs: config.rescanIntervalMs }, logger);
-  const system = bootSystem({ root: { id: 'hub', strategy: 'one_for_one', children: [spec] }, logger, clock, signals: 'none' });
+  const { spec, view } = hubCatalogueChild(storage, { rescanIntervalMs: config.rescanIntervalMs }, logger, options.bus);
+  const system = bootSystem({ root: { id: 'hub', strategy: 'one_for_one', children: [spec] }, logger, clock, signals: 'none', ...(options.inspectors ? { inspectors: options.inspectors } : {}) });
   const metrics = createHubMetrics();
   try {
     await view.ready(new AbortController().signal);

@@ -35,7 +35,7 @@ import { silentLogger } from '../kernel/logger.js';
 import type { CapabilityStorePort } from '../kernel/ports/capability-store.port.js';
 import type { HttpResponse, HttpServerHandle } from '../kernel/ports/http.port.js';
 import { bootSystem } from '../kernel/system.js';
-import type { SystemExit } from '../kernel/system.js';
+import type { InspectionObserver, SystemExit } from '../kernel/system.js';
 import type { ReservationsPort } from '../kernel/ports/reservations.port.js';
 import type { DispatcherStatus } from '../actors/scheduler/dispatcher.js';
 import type { Dispatcher } from '../actors/scheduler/dispatcher.js';
@@ -58,6 +58,8 @@ export interface SchedulerOptions extends Partial<SchedulerConfig> {
   observeFrame?: (type: string, ms: number) => void;
   /** Job slots to use instead of this process's memory (tests, a shared store). Closed by `stop()`. */
   reservations?: ReservationsPort;
+  /** Receivers of the inspection stream (Stately inspector, JSONL recorder). */
+  inspectors?: InspectionObserver[];
 }
 
 /** What an embedding host reads about the scheduler's work. */
@@ -114,7 +116,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
 }
 
 export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle {
-  const { logger = silentLogger(), clock = systemClock, signals = 'none', capabilityStore, observeFrame, reservations, ...overrides } = options;
+  const { logger = silentLogger(), clock = systemClock, signals = 'none', capabilityStore, observeFrame, reservations, inspectors, ...overrides } = options;
   const config = resolveSchedulerConfig(overrides);
   const instanceId = options.instanceId ?? `sched-${randomBytes(4).toString('hex').toUpperCase()}`;
   const log = logger.child({ role: 'scheduler', instanceId });
@@ -177,6 +179,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
     clock,
     signals,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    ...(inspectors ? { inspectors } : {}),
   });
 
   let http: HttpServerHandle | undefined;

@@ -73,6 +73,8 @@ export type BusEvent =
   | { type: 'dispatch.dropped'; jobId: string; nodeId: string; messageType: string; attemptId?: number; reason: 'stale' | 'duplicate' | 'unknown_job' }
   | { type: 'session.opened'; sessionId: string }
   | { type: 'session.closed'; sessionId: string; reason: string }
+  // hub: a storage scan completed (`ok: false`: it failed and the previous catalogue is kept)
+  | { type: 'hub.catalogueScanned'; ok: boolean; scans: number; services: number; models: number }
   // kernel: supervision
   | { type: 'supervisor.childRestarted'; supervisorId: string; childId: string; attempt: number }
   | { type: 'supervisor.escalated'; supervisorId: string; childId: string };

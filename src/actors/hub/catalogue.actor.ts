@@ -6,6 +6,7 @@
 import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { AbortedError } from '../../kernel/errors.js';
+import type { Bus } from '../../kernel/bus.js';
 import type { Logger } from '../../kernel/logger.js';
 import { ABSENT_STAMP } from '../../kernel/ports/hub-storage.port.js';
 import type { HubStoragePort } from '../../kernel/ports/hub-storage.port.js';
@@ -39,7 +40,8 @@ export interface HubCatalogueOptions {
 
 type CatalogueRef = ActorRefFrom<typeof hubCatalogueMachine>;
 
-export function hubCatalogueChild(storage: HubStoragePort, options: HubCatalogueOptions, logger: Logger): { spec: ChildSpecInput; view: CatalogueView } {
+/** `bus`: where `hub.catalogueScanned` is published after each scan. */
+export function hubCatalogueChild(storage: HubStoragePort, options: HubCatalogueOptions, logger: Logger, bus?: Bus): { spec: ChildSpecInput; view: CatalogueView } {
   const log = logger.child({ actor: 'catalogue' });
   let ref: CatalogueRef | undefined;
   let cache: Catalogue = EMPTY_CATALOGUE;
@@ -117,6 +119,10 @@ export function hubCatalogueChild(storage: HubStoragePort, options: HubCatalogue
       ref = mine;
       const sub = mine.on('catalogue.scanned', (event) => {
         if (!event.ok) log.warn({ error: mine.getSnapshot().context.lastError }, 'storage scan failed; keeping the previous catalogue');
+        if (bus) {
+          const catalogue = current();
+          bus.publish({ type: 'hub.catalogueScanned', ok: event.ok, scans: event.scans, services: catalogue.services.size, models: catalogue.models.size });
+        }
       });
       return () => {
         sub.unsubscribe();

@@ -80,30 +80,33 @@ export const DEFAULT_SCHEDULER_CONFIG = {
 
 const positiveMs = z.number().int().positive();
 
+/** The fields of `SchedulerConfig` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
+export const SchedulerConfigShape = {
+  host: z.string().min(1),
+  port: z.number().int().min(0).max(65_535),
+  authToken: z.string().min(1).optional(),
+  allowCpuNodes: z.boolean(),
+  store: z.string().refine((s) => s === 'memory' || /^rediss?:\/\//.test(s), 'must be "memory" or a redis:// URL'),
+  maxFrameBytes: z.number().int().positive(),
+  wsPingIntervalMs: positiveMs,
+  wsIdleTimeoutMs: positiveMs,
+  heartbeatIntervalMs: positiveMs,
+  healthCheckCount: z.number().int().positive(),
+  failureWindow: z.number().int().positive().max(31),
+  failureCount: z.number().int().positive(),
+  consecutiveFailures: z.number().int().positive(),
+  warmupTimeoutMs: positiveMs,
+  heartbeatTimeoutMs: positiveMs,
+  statusScanIntervalMs: positiveMs,
+  requiredServiceTypes: z.array(ServiceTypeSchema),
+  offlineRetentionMs: positiveMs,
+  storeTtlMs: positiveMs,
+  shutdownTimeoutMs: positiveMs,
+  ...DispatchConfigShape,
+};
+
 const SchedulerConfigSchema = z
-  .object({
-    host: z.string().min(1),
-    port: z.number().int().min(0).max(65_535),
-    authToken: z.string().min(1).optional(),
-    allowCpuNodes: z.boolean(),
-    store: z.string().refine((s) => s === 'memory' || /^rediss?:\/\//.test(s), 'must be "memory" or a redis:// URL'),
-    maxFrameBytes: z.number().int().positive(),
-    wsPingIntervalMs: positiveMs,
-    wsIdleTimeoutMs: positiveMs,
-    heartbeatIntervalMs: positiveMs,
-    healthCheckCount: z.number().int().positive(),
-    failureWindow: z.number().int().positive().max(31),
-    failureCount: z.number().int().positive(),
-    consecutiveFailures: z.number().int().positive(),
-    warmupTimeoutMs: positiveMs,
-    heartbeatTimeoutMs: positiveMs,
-    statusScanIntervalMs: positiveMs,
-    requiredServiceTypes: z.array(ServiceTypeSchema),
-    offlineRetentionMs: positiveMs,
-    storeTtlMs: positiveMs,
-    shutdownTimeoutMs: positiveMs,
-    ...DispatchConfigShape,
-  })
+  .object(SchedulerConfigShape)
   .strict()
   .refine((c) => c.failureCount <= c.failureWindow, { message: 'failureCount cannot exceed failureWindow', path: ['failureCount'] })
   .refine((c) => c.storeTtlMs > Math.max(c.heartbeatTimeoutMs + c.statusScanIntervalMs, c.offlineRetentionMs), {

@@ -123,7 +123,7 @@ describe('docs/CLI.md and the parser', () => {
     );
     expect(disagreements(parser, docs).filter((p) => !before.has(p))).toEqual([
       `\`linguamesh node\`: flag \`--http-port\` is written \`--http-port <port>\` by the parser but \`--http-port <n>\` in ${DOC}`,
-      `\`linguamesh hub\` is a command of the parser, but ${DOC} has no \`### linguamesh hub\` section (its flags: --port <port>, --host <host>, --storage <dir>, --rescan-interval-ms <ms>)`,
+      `\`linguamesh hub\` is a command of the parser, but ${DOC} has no \`### linguamesh hub\` section (its flags: --port <port>, --host <host>, --storage <dir>, --rescan-interval-ms <ms>, --config <file>, --print-config, --inspect [url], --record <file>, --log-level <level>, --log-format <format>)`,
       `\`linguamesh pkg pack\`: argument \`<service-dir>\` is missing from the Usage line of \`### linguamesh pkg pack\` in ${DOC}`,
       `\`linguamesh status\`: flag \`--colour\` is documented in ${DOC} but the parser has no such flag`,
       `\`linguamesh translate\`: flag \`--result-timeout-ms <ms>\` is in the parser but missing from ${DOC} (add a row to the table under \`### linguamesh translate\`)`,
