@@ -14,6 +14,8 @@
  * Three connections: commands, and one blocking reader each for the inbox and the changes.
  */
 import { Redis } from 'ioredis';
+import type { Clock, TimerId } from '../kernel/clock.js';
+import { systemClock } from '../kernel/clock.js';
 import { AbortedError, KernelError } from '../kernel/errors.js';
 import type { FleetEnvelope, FleetHandlers, FleetInstance, FleetPort, RemoteNode } from '../kernel/ports/fleet.port.js';
 import { decodeSummary, redisNodeKeys, SUMMARY_FIELDS } from './capability-store-redis.adapter.js';
@@ -27,6 +29,8 @@ export interface RedisFleetOptions {
   keyPrefix?: string;
   /** Bound of one command, in ms. Default 2 000. */
   commandTimeoutMs?: number;
+  /** Clock of the lease renewals. Default the system clock. */
+  clock?: Clock;
 }
 
 export interface RedisFleet extends FleetPort {
@@ -112,7 +116,8 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
   let info = '';
   let up = true;
   let closed = false;
-  let renewTimer: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  let renewTimer: TimerId | undefined;
   const loops: Promise<void>[] = [];
 
   const check = (signal: AbortSignal) => {
@@ -153,6 +158,7 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
   };
 
   const renewLoop = async () => {
+    renewTimer = closed ? undefined : clock.setTimeout(() => void renewLoop(), Math.max(1, Math.floor(leaseMs / 3)));
     const ok = await renew();
     if (ok && !up) {
       await ensureInbox().catch(() => undefined);
@@ -244,8 +250,7 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
         throw unavailable(err);
       }
       if (!(await renew())) throw unavailable(new Error('could not take the instance lease'));
-      renewTimer = setInterval(() => void renewLoop(), Math.max(1, Math.floor(leaseMs / 3)));
-      renewTimer.unref();
+      renewTimer = clock.setTimeout(() => void renewLoop(), Math.max(1, Math.floor(leaseMs / 3)));
       for (const c of [client, inboxReader, changesReader]) {
         c.on('close', () => setUp(false));
       }
@@ -318,7 +323,7 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
     async close() {
       if (closed) return;
       closed = true;
-      if (renewTimer) clearInterval(renewTimer);
+      clock.clearTimeout(renewTimer);
       const pipeline = client.pipeline();
       pipeline.zrem(instancesKey, instanceId).del(instanceKeyPrefix + instanceId, inbox);
       if (homes.size > 0) pipeline.del(...[...homes].map(homeOf));

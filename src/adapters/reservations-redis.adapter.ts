@@ -13,6 +13,8 @@
  * this instance holds is written again (the resynchronization of the issue).
  */
 import type { Redis } from 'ioredis';
+import type { Clock, TimerId } from '../kernel/clock.js';
+import { systemClock } from '../kernel/clock.js';
 import { AbortedError, KernelError } from '../kernel/errors.js';
 import type { ReservationsPort, SlotKey } from '../kernel/ports/reservations.port.js';
 
@@ -26,6 +28,8 @@ export interface RedisReservationsOptions {
   isLocal?: (nodeId: string) => boolean;
   /** Whether a timer renews the leases (a test may renew by hand). Default true. */
   renew?: boolean;
+  /** Clock of the renewals. Default the system clock. */
+  clock?: Clock;
 }
 
 export interface RedisReservations extends ReservationsPort {
@@ -154,8 +158,13 @@ export function createRedisReservations(options: RedisReservationsOptions): Redi
     offline = false;
   };
 
-  const timer = options.renew === false ? undefined : setInterval(() => void renewAll(), Math.max(1, Math.floor(leaseMs / 3)));
-  timer?.unref();
+  const clock = options.clock ?? systemClock;
+  let timer: TimerId | undefined;
+  const tick = () => {
+    timer = closed ? undefined : clock.setTimeout(tick, Math.max(1, Math.floor(leaseMs / 3)));
+    void renewAll();
+  };
+  if (options.renew !== false) timer = clock.setTimeout(tick, Math.max(1, Math.floor(leaseMs / 3)));
 
   return {
     async tryReserve(key, capacity, signal) {
@@ -228,7 +237,7 @@ export function createRedisReservations(options: RedisReservationsOptions): Redi
     resync,
     async close() {
       closed = true;
-      if (timer) clearInterval(timer);
+      clock.clearTimeout(timer);
       const pipeline = client.pipeline();
       for (const [nodeId, fields] of held) pipeline.hdel(slotsKey(prefix, nodeId), ...fields);
       held.clear();

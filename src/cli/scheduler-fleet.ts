@@ -63,9 +63,9 @@ export interface FleetPlane {
 export function createFleetPlane(options: FleetPlaneOptions): FleetPlane {
   const { config, registry, bus, clock, signal } = options;
   const logger = options.logger.child({ actor: 'fleet' });
-  const fleet = createRedisFleet({ url: options.url, instanceId: options.instanceId, leaseMs: config.instanceLeaseMs });
+  const fleet = createRedisFleet({ url: options.url, instanceId: options.instanceId, leaseMs: config.instanceLeaseMs, clock });
   const isLocal = (nodeId: string) => registry.node(nodeId)?.connected ?? false;
-  const reservations = createRedisReservations({ client: fleet.client, leaseMs: config.reservationLeaseMs, isLocal });
+  const reservations = createRedisReservations({ client: fleet.client, leaseMs: config.reservationLeaseMs, isLocal, clock });
   const view = new FleetView({ fleet, bus, logger, isLocal, signal });
   const router = new FleetRouter({ registry, view, fleet, logger, signal });
   registerPrometheusFleetGauges(options.metricsRegistry, () => ({ storeUp: view.storeUp(), instances: view.instances().length, remoteNodes: view.remoteCount() }));

@@ -83,7 +83,10 @@ export class FleetView {
 
   /** Reads the records of `nodeIds` again (after their change was announced). */
   async refresh(nodeIds: readonly string[]): Promise<void> {
-    const found = new Map((await this.deps.fleet.nodes(nodeIds, this.deps.signal)).map((n) => [n.nodeId, n]));
+    const records = await this.deps.fleet.nodes(nodeIds, this.deps.signal);
+    // A node of an instance not seen yet (it just joined): read the instances first.
+    if (records.some((n) => !this.live.has(n.owner) && n.owner !== this.deps.fleet.instanceId)) await this.refreshInstances();
+    const found = new Map(records.map((n) => [n.nodeId, n]));
     for (const nodeId of nodeIds) this.apply(nodeId, found.get(nodeId));
     this.deps.bus.publish({ type: 'fleet.poolsChanged' });
   }
