@@ -13,8 +13,12 @@ import { DEFAULT_MAX_CONCURRENT_JOBS } from '../protocol/node-link.schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/validation.js';
 
 export interface NodeSettings {
-  /** The scheduler: `ws(s)://host:port`; `/ws/node` is appended when the URL has no path. `http(s)` is read as `ws(s)`. */
-  schedulerUrl: string;
+  /**
+   * The schedulers' node link URLs in failover order: at least one, no duplicates, each normalized
+   * by `nodeLinkUrl`. The node uses one at a time and moves to the next when its link fails (see
+   * src/machines/link.machine.ts).
+   */
+  schedulerUrls: string[];
   /** The node's state directory (persisted node_id, …). */
   dataDir: string;
   /** Host of the node's control endpoint. Default `127.0.0.1` (loopback only). */
@@ -71,13 +75,13 @@ export const DEFAULT_NODE_OPTIONS = {
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   sampleTimeoutMs: 2_000,
   version: PACKAGE_VERSION,
-} as const satisfies Omit<NodeSettings, 'schedulerUrl'>;
+} as const satisfies Omit<NodeSettings, 'schedulerUrls'>;
 
 const positiveMs = z.number().int().positive();
 
 const NodeSettingsSchema = z
   .object({
-    schedulerUrl: z.string().min(1),
+    schedulerUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'at least one scheduler URL is needed')]),
     dataDir: z.string().min(1),
     httpHost: z.string().min(1),
     httpPort: z.number().int().min(0).max(65_535),
@@ -99,7 +103,7 @@ const NodeSettingsSchema = z
   .refine((o) => o.reconnectMaxMs >= o.reconnectMinMs, { message: 'reconnectMaxMs must be at least reconnectMinMs', path: ['reconnectMaxMs'] })
   .refine((o) => o.linkDeadMs > o.wsPingIntervalMs, { message: 'linkDeadMs must exceed wsPingIntervalMs, or a healthy link is declared dead', path: ['linkDeadMs'] });
 
-/** The node link URL of a scheduler address (see `NodeSettings.schedulerUrl`). */
+/** The node link URL of a scheduler address: `ws(s)://host:port`, `/ws/node` appended when the URL has no path, `http(s)` read as `ws(s)`. */
 export function nodeLinkUrl(scheduler: string): string {
   let url: URL;
   try {
@@ -114,8 +118,17 @@ export function nodeLinkUrl(scheduler: string): string {
   return url.toString();
 }
 
-/** Settings as given: the scheduler URL and any others (the rest come from `DEFAULT_NODE_OPTIONS`). */
-export type NodeSettingsInput = Partial<Omit<NodeSettings, 'schedulerUrl'>> & Pick<NodeSettings, 'schedulerUrl'>;
+/** Settings as given: the scheduler URL(s) and any others (the rest come from `DEFAULT_NODE_OPTIONS`). */
+export type NodeSettingsInput = Partial<Omit<NodeSettings, 'schedulerUrls'>> & {
+  /** One scheduler address, or several in failover order (see `NodeSettings.schedulerUrls`, `nodeLinkUrl`). */
+  schedulerUrl: string | readonly string[];
+};
+
+/** Scheduler addresses → their node link URLs, first occurrence kept (`ws://h:1` and `ws://h:1/ws/node` are one). */
+export function schedulerUrlList(addresses: string | readonly string[]): string[] {
+  const list = typeof addresses === 'string' ? [addresses] : addresses;
+  return [...new Set(list.map(nodeLinkUrl))];
+}
 
 /** Settings merged over the defaults and validated; throws ConfigError naming the fields. Other keys of `input` are ignored. */
 export function resolveNodeSettings(input: NodeSettingsInput): NodeSettings {
@@ -125,5 +138,6 @@ export function resolveNodeSettings(input: NodeSettingsInput): NodeSettings {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid node options: ${detail}`, { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } });
   }
-  return { ...parsed.data, schedulerUrl: nodeLinkUrl(parsed.data.schedulerUrl) };
+  const { schedulerUrl, ...rest } = parsed.data;
+  return { ...rest, schedulerUrls: schedulerUrlList(schedulerUrl) };
 }

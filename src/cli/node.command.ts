@@ -12,7 +12,7 @@ import { startNodeRole } from './node-role.js';
 import type { NodeRoleHandle } from './node-role.js';
 
 interface NodeCommandFlags {
-  scheduler?: string;
+  scheduler?: string[];
   dataDir?: string;
   httpPort?: string;
   maxConcurrentJobs?: string;
@@ -60,20 +60,30 @@ export function parseHubKeys(command: Pick<Command, 'error'>, flags: readonly st
   return keys;
 }
 
+/**
+ * The scheduler addresses of `--scheduler` flags (repeatable, each may be a comma-separated list),
+ * else of `LINGUAMESH_SCHEDULER` (comma-separated), in failover order; empty parts are dropped.
+ */
+export function schedulerAddresses(flags: readonly string[] | undefined, env: string | undefined): string[] {
+  const given = flags !== undefined && flags.length > 0 ? flags : env !== undefined ? [env] : [];
+  return given.flatMap((value) => value.split(',')).map((part) => part.trim()).filter((part) => part !== '');
+}
+
 async function probe(json: boolean): Promise<void> {
   const result = await createHardwareAdapter().probe(new AbortController().signal);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
 }
 
 async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
-  if (!flags.scheduler) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010)');
+  const schedulers = schedulerAddresses(flags.scheduler, process.env.LINGUAMESH_SCHEDULER);
+  if (schedulers.length === 0) command.error('error: --scheduler <url> is required (e.g. ws://127.0.0.1:5010; repeat it, or give a comma-separated list, for a fleet)');
   if (flags.hubKey !== undefined && flags.hub === undefined) command.error('error: --hub-key needs --hub');
   if (flags.hub !== undefined && !/^https?:\/\/[^/]/.test(flags.hub)) command.error(`error: --hub must be an http(s):// URL, got "${flags.hub}"`);
   const logger = createLogger({ base: { role: 'node' } });
   let node: NodeRoleHandle;
   try {
     node = await startNodeRole({
-      schedulerUrl: flags.scheduler ?? '',
+      schedulerUrl: schedulers,
       dataDir: flags.dataDir,
       httpPort: integer(command, '--http-port', flags.httpPort),
       maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
@@ -89,6 +99,9 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
     if (isKernelError(err) && err.code === 'INVALID_CONFIG') command.error(`error: ${err.message}`);
     throw err;
   }
+  node.bus.subscribe('link.registered', (event) => {
+    process.stderr.write(`linguamesh node: registered with ${event.schedulerUrl ?? 'the scheduler'} as ${event.nodeId}\n`);
+  });
   node.bus.subscribe('link.rejected', (event) => {
     if (event.retrying) return;
     // §3.1 step 4: the node stops retrying; the operator must act, so say what to do.
@@ -97,6 +110,8 @@ async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
   try {
     const { httpPort } = await node.ready;
     process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${httpPort} (GET /status)\n`);
+    const { schedulerUrls } = node.status().link;
+    if (schedulerUrls.length > 1) process.stderr.write(`linguamesh node: schedulers in failover order: ${schedulerUrls.join(', ')}\n`);
   } catch (err) {
     process.stderr.write(`linguamesh node: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   }
@@ -108,7 +123,11 @@ export function registerNodeCommand(program: Command): void {
   program
     .command('node')
     .description('run a compute node (registers with a scheduler, runs speech services and jobs)')
-    .option('--scheduler <url>', 'scheduler address, ws(s)://host:port (the node link path /ws/node is added)')
+    .option(
+      '--scheduler <url>',
+      'scheduler address, ws(s)://host:port (the node link path /ws/node is added); repeatable or comma-separated: the node moves to the next one when its link fails (or LINGUAMESH_SCHEDULER)',
+      (url: string, urls: string[] = []) => [...urls, url],
+    )
     .option('--data-dir <dir>', 'state directory of this node (node_id, installed services under services/)')
     .option('--http-port <port>', 'port of the loopback control endpoint, default 5020 (0: any free port)')
     .option('--max-concurrent-jobs <n>', 'max_concurrent_jobs announced to the scheduler')

@@ -146,7 +146,7 @@ export function startNode(options: StartNodeOptions): NodeHandle {
     bus,
     logger,
     port: options.schedulerLink ?? createWsSchedulerLink({ logger: logger.child({ actor: 'link' }), maxFrameBytes: settings.maxFrameBytes }),
-    target: { url: settings.schedulerUrl, ...(settings.authToken ? { authToken: settings.authToken } : {}) },
+    target: { urls: settings.schedulerUrls, ...(settings.authToken ? { authToken: settings.authToken } : {}) },
     identityStore: options.identityStore ?? createNodeIdentityFileStore({ dir: settings.dataDir, logger }),
     hardware,
     registry,
@@ -166,7 +166,7 @@ export function startNode(options: StartNodeOptions): NodeHandle {
     allowCpuServices: settings.allowCpuServices,
     options: { intervalMs: settings.heartbeatIntervalMs, debounceMs: settings.heartbeatDebounceMs },
   });
-  const status = createNodeStatusTracker({ bus, clock, registry, runningJobs, epoch, schedulerUrl: settings.schedulerUrl });
+  const status = createNodeStatusTracker({ bus, clock, registry, runningJobs, epoch, schedulerUrls: settings.schedulerUrls });
   const metrics = createNodeMetrics(bus);
   const routes = [...nodeRoutes({ bus, status, metrics }), ...(options.services?.routes ?? [])];
 

@@ -34,11 +34,13 @@ export type BusEvent =
   // node: link to the scheduler (published by the link actor). `state` is a LinkStateName
   // (connecting | registering | registered | reconnecting | rejected | stopped); `attempt` counts the
   // consecutive failures since the last ack (1 = first retry).
-  | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; schedulerReason?: string; errorCode?: string }
-  | { type: 'link.connected' }
-  | { type: 'link.registered'; nodeId: string; heartbeatIntervalMs?: number }
+  // `schedulerUrl`: the scheduler of the current connection (or of the next attempt, while reconnecting).
+  | { type: 'link.stateChanged'; state: string; nodeId?: string; schedulerStatus?: NodeStatus; schedulerReason?: string; errorCode?: string; schedulerUrl?: string }
+  | { type: 'link.connected'; schedulerUrl?: string }
+  | { type: 'link.registered'; nodeId: string; heartbeatIntervalMs?: number; schedulerUrl?: string }
   | { type: 'link.disconnected'; cause: LinkDisconnectCause; code?: number; reason?: string }
-  | { type: 'link.reconnectScheduled'; attempt: number; delayMs: number }
+  // `failover`: a move to the next scheduler inside a round of URLs, not a backoff wait.
+  | { type: 'link.reconnectScheduled'; attempt: number; delayMs: number; schedulerUrl?: string; failover?: boolean }
   | { type: 'link.rejected'; code: string; message: string; retrying: boolean }
   | { type: 'link.nodeError'; code: string; message: string; details?: Record<string, unknown> }
   | { type: 'link.jobAssigned'; message: JobAssign }

@@ -3,7 +3,7 @@
  * `node_status`, and reconnect on the backoff schedule.
  *
  * ```
- * loading ─► connection ─────────────────────────────► reconnecting ─(backoff)─► connection
+ * loading ─► connection ──────────────► reconnecting ─(next URL: at once in a round, else backoff)─► connection
  *            ├ session:   connecting → registering → registered.{registering,ready,degraded,draining}
  *            ├ liveness:  no frame for link_dead_ms → terminate, reconnect (§1.3)
  *            └ keepalive: ping every ws_ping_interval_ms
@@ -11,9 +11,20 @@
  * ```
  *
  * The socket is the invoked `socket` actor (a `SchedulerLinkPort` connection in production); it
- * lives exactly as long as the `connection` state. `commands` delivers requests from the rest of the
- * node (`link.send`, `link.retry`). The machine does no I/O: every effect is a command to `socket`
- * or an emitted event that the link actor forwards to the bus.
+ * lives exactly as long as the `connection` state and connects to the URL the machine picks.
+ * `commands` delivers requests from the rest of the node (`link.send`, `link.retry`). The machine
+ * does no I/O: every effect is a command to `socket` or an emitted event that the link actor
+ * forwards to the bus.
+ *
+ * Several schedulers (a fleet): the node has a list of URLs and connects to one at a time. Every
+ * way a connection ends but a shutdown or a final rejection (connect failed, closed, link dead,
+ * `offline`, a retryable rejection) moves to the next URL, round robin. A round is one attempt at
+ * each URL: moves inside a round go at once, spread over at most `reconnectJitter·reconnectMinMs`
+ * (1 s by default) so that the nodes of a lost scheduler do not all arrive in the same instant;
+ * when a whole round has failed the node waits the §3.1 backoff, n being the number of failed
+ * rounds. With one URL a round is one attempt, which is §3.1 exactly. The ack ends the round and
+ * the backoff: the node stays on the URL that works. A final rejection keeps the URL: the
+ * operator's retry goes to the same scheduler.
  */
 import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup } from 'xstate';
 import { backoffDelayMs } from '../kernel/backoff.js';
@@ -45,6 +56,8 @@ export const DEFAULT_LINK_OPTIONS = {
 
 export interface LinkInput {
   options: LinkOptions;
+  /** The schedulers' node link URLs, tried in this order (at least one). */
+  schedulerUrls: readonly string[];
   /** Random source of the reconnect jitter, in [0, 1). */
   random?: () => number;
 }
@@ -67,7 +80,13 @@ export interface LinkContext {
   random: () => number;
   /** The id assigned by the scheduler (or loaded from the node's state directory), re-sent on every registration. */
   nodeId: string | undefined;
-  /** Consecutive failed attempts since the last ack: n of §3.1 step 6. */
+  /** The schedulers' node link URLs, in failover order. */
+  schedulerUrls: readonly string[];
+  /** Index in `schedulerUrls` of the URL of the current (or next) attempt. */
+  urlIndex: number;
+  /** Failed attempts in the current round (one attempt per URL) since the last ack or the last full round. */
+  roundFailures: number;
+  /** Consecutive failed rounds since the last ack: n of §3.1 step 6 (with one URL, failed attempts). */
   failures: number;
   /** The wait of the current `reconnecting` state, in ms. */
   retryDelayMs: number;
@@ -116,10 +135,35 @@ function isRejection(message: SchedulerToNodeMessage): message is RejectionMessa
 
 const isRetryableRejection = (message: RejectionMessage) => !NON_RETRYABLE_REJECTIONS.includes(message.code);
 
+/** The URL of the current (or next) attempt. */
+export function schedulerUrlOf(context: Pick<LinkContext, 'schedulerUrls' | 'urlIndex'>): string {
+  return context.schedulerUrls[context.urlIndex] ?? '';
+}
+
+/**
+ * Where and when the next attempt goes after an attempt failed or a link was lost: the next URL;
+ * at once (within the spread) while the round has URLs left, after the §3.1 backoff once it has none.
+ */
+export function nextAttempt(context: LinkContext): Pick<LinkContext, 'urlIndex' | 'roundFailures' | 'failures' | 'retryDelayMs'> {
+  const { options } = context;
+  const urlIndex = (context.urlIndex + 1) % context.schedulerUrls.length;
+  const roundFailures = context.roundFailures + 1;
+  if (roundFailures < context.schedulerUrls.length) {
+    return { urlIndex, roundFailures, failures: context.failures, retryDelayMs: Math.floor(context.random() * options.reconnectJitter * options.reconnectMinMs) };
+  }
+  return {
+    urlIndex,
+    roundFailures: 0,
+    failures: context.failures + 1,
+    retryDelayMs: backoffDelayMs(context.failures, { minMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs, jitter: options.reconnectJitter }, context.random),
+  };
+}
+
 function stateChanged(context: LinkContext, state: LinkStateName): BusEventOf<'link.stateChanged'> {
   return {
     type: 'link.stateChanged',
     state,
+    schedulerUrl: schedulerUrlOf(context),
     ...(context.nodeId !== undefined ? { nodeId: context.nodeId } : {}),
     ...(state === 'registered' && context.schedulerStatus ? { schedulerStatus: context.schedulerStatus } : {}),
     ...(state === 'registered' && context.schedulerReason ? { schedulerReason: context.schedulerReason } : {}),
@@ -138,8 +182,8 @@ const linkSetup = setup({
     buildRegistration: fromPromise<NodeRegister, { nodeId: string | undefined }>(async () => {
       throw new ActorNotProvidedError('buildRegistration');
     }),
-    /** One WebSocket connection; reports `link.opened|activity|message|closed`, obeys SocketCommand. */
-    socket: fromCallback<SocketCommand>(() => {
+    /** One WebSocket connection to `url`; reports `link.opened|activity|message|closed`, obeys SocketCommand. */
+    socket: fromCallback<SocketCommand, { url: string }>(() => {
       throw new ActorNotProvidedError('socket');
     }),
     /** Requests from the rest of the node: `link.send`, `link.retry`. */
@@ -186,6 +230,9 @@ export const linkMachine = linkSetup.createMachine({
     options: input.options,
     random: input.random ?? Math.random,
     nodeId: undefined,
+    schedulerUrls: input.schedulerUrls,
+    urlIndex: 0,
+    roundFailures: 0,
     failures: 0,
     retryDelayMs: 0,
     schedulerStatus: undefined,
@@ -213,7 +260,7 @@ export const linkMachine = linkSetup.createMachine({
     },
     connection: {
       type: 'parallel',
-      invoke: { id: 'socket', src: 'socket' },
+      invoke: { id: 'socket', src: 'socket', input: ({ context }) => ({ url: schedulerUrlOf(context) }) },
       on: {
         'link.closed': {
           target: 'reconnecting',
@@ -228,7 +275,7 @@ export const linkMachine = linkSetup.createMachine({
           states: {
             connecting: {
               entry: announceState('connecting'),
-              on: { 'link.opened': { target: 'registering', actions: emit({ type: 'link.connected' }) } },
+              on: { 'link.opened': { target: 'registering', actions: emit(({ context }) => ({ type: 'link.connected' as const, schedulerUrl: schedulerUrlOf(context) })) } },
             },
             registering: {
               entry: announceState('registering'),
@@ -245,10 +292,11 @@ export const linkMachine = linkSetup.createMachine({
                     target: 'registered',
                     actions: assign(({ event }) => {
                       const ack = event.message as Extract<SchedulerToNodeMessage, { type: 'node_register_ack' }>;
-                      // §3.1 step 3: the ack, and only the ack, resets the backoff.
+                      // §3.1 step 3: the ack, and only the ack, resets the backoff (and the round of URLs).
                       return {
                         nodeId: ack.node_id,
                         failures: 0,
+                        roundFailures: 0,
                         schedulerStatus: 'registering' as const,
                         schedulerReason: undefined,
                         heartbeatIntervalMs: ack.heartbeat_interval_ms !== undefined && ack.heartbeat_interval_ms > 0 ? ack.heartbeat_interval_ms : undefined,
@@ -281,6 +329,7 @@ export const linkMachine = linkSetup.createMachine({
               entry: emit(({ context }) => ({
                 type: 'link.registered' as const,
                 nodeId: context.nodeId ?? '',
+                schedulerUrl: schedulerUrlOf(context),
                 ...(context.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: context.heartbeatIntervalMs } : {}),
               })),
               initial: 'registering',
@@ -361,13 +410,17 @@ export const linkMachine = linkSetup.createMachine({
     reconnecting: {
       // §3.1 step 6 is normative: the n-th consecutive failure waits uniformly in [d, 1.2·d],
       // d = min(60 000, 5 000·2ⁿ). §12 item 14 prints the windows as [0.8·d, d] ([4 000, 5 000], …);
-      // we follow §3.1 (waits in [5 000, 6 000], [10 000, 12 000], …).
+      // we follow §3.1 (waits in [5 000, 6 000], [10 000, 12 000], …). With several URLs, n counts
+      // failed rounds and the moves inside a round go at once (see `nextAttempt`).
       entry: [
-        assign(({ context }) => ({
-          retryDelayMs: backoffDelayMs(context.failures, { minMs: context.options.reconnectMinMs, maxMs: context.options.reconnectMaxMs, jitter: context.options.reconnectJitter }, context.random),
-          failures: context.failures + 1,
+        assign(({ context }) => nextAttempt(context)),
+        emit(({ context }) => ({
+          type: 'link.reconnectScheduled' as const,
+          attempt: context.failures,
+          delayMs: context.retryDelayMs,
+          schedulerUrl: schedulerUrlOf(context),
+          failover: context.roundFailures > 0,
         })),
-        emit(({ context }) => ({ type: 'link.reconnectScheduled' as const, attempt: context.failures, delayMs: context.retryDelayMs })),
         announceState('reconnecting'),
       ],
       after: { retryDelay: 'connection' },

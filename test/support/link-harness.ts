@@ -24,6 +24,8 @@ export interface LinkHarnessOptions {
   random?: () => number;
   hardware?: HardwarePort;
   options?: Partial<LinkOptions>;
+  /** The schedulers, in failover order. Default one: `ws://127.0.0.1:1/ws/node`. */
+  schedulerUrls?: string[];
 }
 
 export function ack(nodeId = 'node-3F2A9C1B', heartbeatIntervalMs?: number): NodeRegisterAck {
@@ -43,7 +45,7 @@ export async function startLinkHarness(opts: LinkHarnessOptions = {}) {
     bus,
     logger,
     port,
-    target: { url: 'ws://127.0.0.1:1/ws/node' },
+    target: { urls: opts.schedulerUrls ?? ['ws://127.0.0.1:1/ws/node'] },
     identityStore: store,
     hardware,
     registry: new FakeServiceRegistry(),

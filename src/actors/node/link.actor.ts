@@ -32,7 +32,8 @@ export interface LinkActorOptions {
   bus: Bus;
   logger: Logger;
   port: SchedulerLinkPort;
-  target: SchedulerLinkTarget;
+  /** The schedulers' node link URLs in failover order (at least one), and the token sent to each. */
+  target: { urls: readonly string[]; authToken?: string };
   identityStore: NodeIdentityStore;
   hardware: Pick<HardwareMonitor, 'probe'>;
   registry: ServiceRegistryPort;
@@ -85,21 +86,22 @@ export function createLinkActor(options: LinkActorOptions): LinkActor {
     options.bus.publish(event);
     switch (event.type) {
       case 'link.stateChanged':
-        if (event.state === 'registered') log.info({ nodeId: event.nodeId, schedulerStatus: event.schedulerStatus, reason: event.schedulerReason }, 'scheduler status');
-        else log.debug({ state: event.state }, 'link state');
+        if (event.state === 'registered') log.info({ nodeId: event.nodeId, schedulerUrl: event.schedulerUrl, schedulerStatus: event.schedulerStatus, reason: event.schedulerReason }, 'scheduler status');
+        else log.debug({ state: event.state, schedulerUrl: event.schedulerUrl }, 'link state');
         break;
       case 'link.connected':
-        log.debug('connected; registering');
+        log.debug({ schedulerUrl: event.schedulerUrl }, 'connected; registering');
         break;
       case 'link.registered':
-        log.info({ nodeId: event.nodeId, heartbeatIntervalMs: event.heartbeatIntervalMs }, 'registered with the scheduler');
+        log.info({ nodeId: event.nodeId, schedulerUrl: event.schedulerUrl, heartbeatIntervalMs: event.heartbeatIntervalMs }, 'registered with the scheduler');
         persist(event.nodeId);
         break;
       case 'link.disconnected':
         log.info({ cause: event.cause, code: event.code, reason: event.reason }, 'link closed');
         break;
       case 'link.reconnectScheduled':
-        log.info({ attempt: event.attempt, delayMs: event.delayMs }, 'reconnecting after backoff');
+        if (event.failover) log.info({ schedulerUrl: event.schedulerUrl, delayMs: event.delayMs }, 'trying the next scheduler');
+        else log.info({ attempt: event.attempt, delayMs: event.delayMs, schedulerUrl: event.schedulerUrl }, 'reconnecting after backoff');
         break;
       case 'link.rejected':
         if (event.retrying) log.warn({ code: event.code, message: event.message }, 'registration rejected; reconnecting with backoff');
@@ -141,10 +143,11 @@ export function createLinkActor(options: LinkActorOptions): LinkActor {
         log.info({ nodeId: input.nodeId, services: report.installed_services.length }, 'sending node_register');
         return buildNodeRegister({ identity: options.identity, nodeId: input.nodeId, platform: probe.platform, hardware: probe.hardware, report });
       }),
-      socket: fromCallback<SocketCommand>(({ sendBack, receive }) => {
+      socket: fromCallback<SocketCommand, { url: string }>(({ sendBack, receive, input }) => {
         const send = (event: LinkEvent) => sendBack(event);
-        log.debug({ url: options.target.url }, 'connecting to the scheduler');
-        const connection = options.port.connect(options.target, (event) => {
+        const target: SchedulerLinkTarget = { url: input.url, ...(options.target.authToken !== undefined ? { authToken: options.target.authToken } : {}) };
+        log.debug({ url: target.url }, 'connecting to the scheduler');
+        const connection = options.port.connect(target, (event) => {
           switch (event.type) {
             case 'opened':
               send({ type: 'link.opened' });
@@ -203,7 +206,7 @@ export function createLinkActor(options: LinkActorOptions): LinkActor {
       id: SYSTEM_IDS.link,
       systemId: SYSTEM_IDS.link,
       logic,
-      input: { options: options.options, ...(options.random ? { random: options.random } : {}) },
+      input: { options: options.options, schedulerUrls: options.target.urls, ...(options.random ? { random: options.random } : {}) },
       restart: 'permanent',
       shutdownMs: 5_000,
       attach: (ref: AnyActorRef) => {

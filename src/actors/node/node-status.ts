@@ -18,7 +18,10 @@ export interface NodeStatusReport {
   link: {
     /** `connecting` | `registering` | `registered` | `reconnecting` | `rejected` | `stopped`. */
     state: string;
+    /** The scheduler of the current connection (while reconnecting: of the next attempt). */
     schedulerUrl: string;
+    /** Every scheduler the node may use, in failover order. */
+    schedulerUrls: string[];
     nodeId?: string;
     /** The scheduler's last `node_status` (the ack stands for `registering`). */
     schedulerStatus?: NodeStatus;
@@ -46,17 +49,19 @@ export interface NodeStatusTrackerOptions {
   registry: ServiceRegistryPort;
   runningJobs: () => number;
   epoch: string;
-  schedulerUrl: string;
+  /** The schedulers' node link URLs in failover order (at least one). */
+  schedulerUrls: readonly string[];
 }
 
 export function createNodeStatusTracker(options: NodeStatusTrackerOptions): NodeStatusTracker {
-  const link: NodeStatusReport['link'] = { state: 'connecting', schedulerUrl: options.schedulerUrl };
+  const link: NodeStatusReport['link'] = { state: 'connecting', schedulerUrl: options.schedulerUrls[0] ?? '', schedulerUrls: [...options.schedulerUrls] };
   const heartbeat: NodeStatusReport['heartbeat'] = {};
   let hardware: NodeStatusReport['hardware'];
 
   const subscriptions = [
     options.bus.subscribe('link.stateChanged', (event) => {
       link.state = event.state;
+      if (event.schedulerUrl !== undefined) link.schedulerUrl = event.schedulerUrl;
       if (event.nodeId !== undefined) link.nodeId = event.nodeId;
       if (event.state === 'registered') {
         link.schedulerStatus = event.schedulerStatus;

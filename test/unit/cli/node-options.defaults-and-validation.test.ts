@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NODE_OPTIONS, nodeLinkUrl, PACKAGE_VERSION, resolveNodeSettings } from '../../../src/cli/node-options.js';
+import { schedulerAddresses } from '../../../src/cli/node.command.js';
 
 describe('node options', () => {
   it('defaults follow PROTOCOL.md §0.5 and the version is the package version', () => {
     const settings = resolveNodeSettings({ schedulerUrl: 'ws://127.0.0.1:5010' });
     expect(settings).toMatchObject({
-      schedulerUrl: 'ws://127.0.0.1:5010/ws/node',
+      schedulerUrls: ['ws://127.0.0.1:5010/ws/node'],
       httpHost: '127.0.0.1',
       httpPort: 5020,
       maxConcurrentJobs: 4,
@@ -39,5 +40,17 @@ describe('node options', () => {
     expect(bad({ wsPingIntervalMs: 30_000, linkDeadMs: 30_000 })).toThrow(expect.objectContaining({ message: expect.stringContaining('linkDeadMs') }));
     expect(resolveNodeSettings({ schedulerUrl: 'ws://h:1', httpPort: undefined, httpHost: undefined }).httpPort).toBe(5020);
     expect(resolveNodeSettings({ schedulerUrl: 'ws://h:1', httpPort: 0 }).httpPort).toBe(0);
+  });
+
+  it('several schedulers: normalized, in the given order, duplicates removed; an empty list is refused', () => {
+    expect(resolveNodeSettings({ schedulerUrl: ['ws://b:1', 'http://a:2', 'ws://b:1/ws/node', 'ws://a:2'] }).schedulerUrls).toEqual(['ws://b:1/ws/node', 'ws://a:2/ws/node']);
+    expect(() => resolveNodeSettings({ schedulerUrl: [] })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('schedulerUrl') }));
+    expect(() => resolveNodeSettings({ schedulerUrl: ['ws://a:1', 'ftp://b'] })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('ftp://b') }));
+  });
+
+  it('--scheduler is repeatable and takes comma-separated lists; LINGUAMESH_SCHEDULER is read only without the flag', () => {
+    expect(schedulerAddresses(['ws://a:1', 'ws://b:1, ws://c:1,'], 'ws://env:1')).toEqual(['ws://a:1', 'ws://b:1', 'ws://c:1']);
+    expect(schedulerAddresses(undefined, 'ws://a:1,ws://b:1')).toEqual(['ws://a:1', 'ws://b:1']);
+    expect(schedulerAddresses([], undefined)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LINK_OPTIONS, linkMachine, linkStateOf } from '../../../src/machines/link.machine.js';
 import type { LinkEvent } from '../../../src/machines/link.machine.js';
 
-const input = { options: DEFAULT_LINK_OPTIONS, random: () => 0 };
+const URL_A = 'ws://a:5010/ws/node';
+const input = { options: DEFAULT_LINK_OPTIONS, schedulerUrls: [URL_A], random: () => 0 };
 
 function registering(nodeId?: string) {
   const [loading] = initialTransition(linkMachine, input);
@@ -18,7 +19,7 @@ describe('link machine: pure transitions', () => {
   it('starts by loading the persisted id, then connects with a socket, a liveness deadline and a ping timer', () => {
     const [loading, actions] = initialTransition(linkMachine, input);
     expect(loading.value).toBe('loading');
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'xstate.emit', params: { event: { type: 'link.stateChanged', state: 'connecting' } } }));
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'xstate.emit', params: { event: { type: 'link.stateChanged', state: 'connecting', schedulerUrl: URL_A } } }));
     const [connecting, connectActions] = transition(linkMachine, loading, { type: 'xstate.done.actor.0.link.loading', output: 'node-00000001' } as unknown as LinkEvent);
     expect(connecting.value).toEqual({ connection: { session: 'connecting', liveness: 'watching', keepalive: 'waiting' } });
     expect(connecting.context.nodeId).toBe('node-00000001');
@@ -33,7 +34,7 @@ describe('link machine: pure transitions', () => {
     expect(linkStateOf(registered)).toBe('registered');
     expect(registered.value).toMatchObject({ connection: { session: { registered: 'registering' } } });
     expect(registered.context).toMatchObject({ nodeId: 'node-3F2A9C1B', failures: 0, heartbeatIntervalMs: 10_000, schedulerStatus: 'registering' });
-    expect(actions).toContainEqual(expect.objectContaining({ type: 'xstate.emit', params: expect.objectContaining({ event: { type: 'link.registered', nodeId: 'node-3F2A9C1B', heartbeatIntervalMs: 10_000 } }) }));
+    expect(actions).toContainEqual(expect.objectContaining({ type: 'xstate.emit', params: expect.objectContaining({ event: { type: 'link.registered', nodeId: 'node-3F2A9C1B', heartbeatIntervalMs: 10_000, schedulerUrl: URL_A } }) }));
   });
 
   it('a close waits d = min(60 000, 5 000·2ⁿ) and counts the failure', () => {

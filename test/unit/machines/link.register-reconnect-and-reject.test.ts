@@ -32,7 +32,7 @@ describe('link: registration (PROTOCOL.md §3.1)', () => {
     expect(h.state()).toBe('registered');
     h.bus.publish({ type: 'link.send', message: heartbeat });
     expect(h.port.last.sent.map((m) => m.type)).toEqual(['node_register', 'node_heartbeat']);
-    expect(h.of('link.registered')).toEqual([{ type: 'link.registered', nodeId: 'node-3F2A9C1B' }]);
+    expect(h.of('link.registered')).toEqual([{ type: 'link.registered', nodeId: 'node-3F2A9C1B', schedulerUrl: 'ws://127.0.0.1:1/ws/node' }]);
     expect(h.store.saves).toEqual(['node-3F2A9C1B']);
     expect(h.errors).toEqual([]);
   });
