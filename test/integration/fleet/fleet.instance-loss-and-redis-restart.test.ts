@@ -114,7 +114,7 @@ describe('a fleet that loses an instance, then Redis', () => {
     }
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
-    const counters = await Promise.all([a, b].map(async (i) => (await i.metrics()).match(/linguamesh_scheduler_jobs_(reassigned_total|dropped_total)\{[^\n]*/g) ?? []));
+    const counters = await Promise.all([a, b].map(async (i) => (await i.metrics()).match(/linguamesh_scheduler_(jobs_reassigned_total|job_messages_dropped_total)\{[^\n]*/g) ?? []));
     console.log(`[fleet losses] ${SESSIONS * UTTERANCES * 2} utterances; A: ${counters[0]!.join(', ') || 'none'}; B: ${counters[1]!.join(', ') || 'none'}`);
     const raw = new Redis(redis.url);
     await until(async () => (await raw.keys('lm:{node:*}:slots')).length === 0, 15_000, 'no slot left');
