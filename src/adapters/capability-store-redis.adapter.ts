@@ -36,6 +36,8 @@ export interface RedisCapabilityStoreOptions {
   connectTimeoutMs?: number;
   /** Announce changes of registration, status and pools on the fleet's stream. Default false. */
   announce?: boolean;
+  /** The instance id written with each announcement, so that it can skip its own. */
+  announceAs?: string;
 }
 
 /** Entries kept (about) in the stream of node changes. */
@@ -52,6 +54,7 @@ export function redisNodeKeys(prefix: string) {
 }
 
 // KEYS: node hash, caps. ARGV: registration, ttl ms, caps JSON or '', then field/value pairs.
+// (The index `lm:{fleet}:nodes` is refreshed by the writer every quarter TTL, not at every update.)
 const UPDATE_SCRIPT = `
 if redis.call('HGET', KEYS[1], 'registration') ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) else redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
@@ -149,7 +152,9 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
   const nodeKey = keys.node;
   const capsKey = keys.caps;
   const announce = options.announce === true;
-  const changed = (nodeId: string) => ['XADD', keys.changes, 'MAXLEN', '~', String(CHANGES_MAXLEN), '*', 'n', nodeId];
+  const changed = (nodeId: string) => ['XADD', keys.changes, 'MAXLEN', '~', String(CHANGES_MAXLEN), '*', 'n', nodeId, 'o', options.announceAs ?? ''];
+  /** When each node's index entry was last refreshed: a heartbeat refreshes it only every quarter TTL. */
+  const indexedAt = new Map<string, number>();
   const client = new Redis(options.url, {
     lazyConnect: true,
     commandTimeout: options.commandTimeoutMs ?? 2_000,
@@ -231,6 +236,7 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
           .pexpire(nodeKey(nodeId), options.ttlMs)
           .set(capsKey(nodeId), JSON.stringify(capabilities), 'PX', options.ttlMs)
           .exec();
+        indexedAt.set(nodeId, Date.now());
         const indexed = client.zadd(indexKey, Date.now() + options.ttlMs, nodeId);
         const announced = announce ? client.call(...(changed(nodeId) as [string, ...string[]])) : undefined;
         const [replies] = await Promise.all([transaction, indexed, announced]);
@@ -244,7 +250,11 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         // and, when status or pools changed, the announcement.
         const pipeline = client.pipeline();
         (pipeline as unknown as ScriptCommands).lmUpdate(nodeKey(nodeId), capsKey(nodeId), registrationId, ttl, caps, ...patchFields(patch));
-        pipeline.zadd(indexKey, 'XX', Date.now() + options.ttlMs, nodeId);
+        const now = Date.now();
+        if (now - (indexedAt.get(nodeId) ?? 0) > options.ttlMs / 4) {
+          indexedAt.set(nodeId, now);
+          pipeline.zadd(indexKey, 'XX', now + options.ttlMs, nodeId);
+        }
         if (announce && (patch.status !== undefined || patch.pools !== undefined)) pipeline.call(...(changed(nodeId) as [string, ...string[]]));
         const replies = (await pipeline.exec()) ?? [];
         const [err, applied] = replies[0] ?? [new Error('no reply')];
@@ -259,6 +269,7 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
     list: (signal) => run(signal, listAll),
     remove: (nodeId, registrationId, signal) =>
       run(signal, async () => {
+        indexedAt.delete(nodeId);
         const removed = await scripts.lmRemove(nodeKey(nodeId), capsKey(nodeId), 'registration', registrationId);
         if (removed === 1) await Promise.all([client.zrem(indexKey, nodeId), announce ? client.call(...(changed(nodeId) as [string, ...string[]])) : undefined]);
         return removed === 1;

@@ -207,8 +207,9 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
         for (const [, entries] of reply) {
           for (const entry of entries) {
             lastId = entry[0];
-            const nodeId = fieldsOf(entry).n;
-            if (nodeId !== undefined) changed.add(nodeId);
+            const fields = fieldsOf(entry);
+            // This instance's own announcements: it holds those nodes already.
+            if (fields.n !== undefined && fields.o !== instanceId) changed.add(fields.n);
           }
         }
         if (changed.size > 0) handlers?.nodesChanged([...changed]);

@@ -126,7 +126,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
   // A Redis store connects first; the registry needs a store at once, so until then it writes
   // through one that waits for the real one (nothing is written before the port listens anyway).
   const immediate = capabilityStore ?? (config.store === 'memory' ? createMemoryCapabilityStore({ ttlMs: config.storeTtlMs, clock }) : undefined);
-  const storeOpened = immediate ? Promise.resolve(immediate) : createRedisCapabilityStore({ url: config.store, ttlMs: config.storeTtlMs, announce: true });
+  const storeOpened = immediate ? Promise.resolve(immediate) : createRedisCapabilityStore({ url: config.store, ttlMs: config.storeTtlMs, announce: true, announceAs: instanceId });
   storeOpened.catch(() => undefined);
   const store = immediate ?? lazyStore(storeOpened);
   const registry = new NodeRegistry({ config, store, metrics, bus, clock, logger: log, instanceId, signal: lifetime.signal, ...(observeFrame ? { observeFrame } : {}) });
