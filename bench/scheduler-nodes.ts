@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 export type NodesCommand =
-  | { cmd: 'connect'; url: string; count: number; expectAcks: boolean }
+  /** `firstIndex`: number of the first node (ids `node-<hex index>`), default 1; another process's nodes start further on. */
+  | { cmd: 'connect'; url: string; count: number; expectAcks: boolean; firstIndex?: number }
   | { cmd: 'paced'; intervalMs: number; durationMs: number; changeEvery: number }
   | { cmd: 'blast'; frames: number; changeEvery: number }
   | { cmd: 'close' };
@@ -86,10 +87,10 @@ function open(url: string, index: number): Promise<SimNode> {
   });
 }
 
-async function connect(url: string, count: number, expectAcks: boolean): Promise<{ connectMs: number; burstMs: number }> {
+async function connect(url: string, count: number, expectAcks: boolean, firstIndex = 1): Promise<{ connectMs: number; burstMs: number }> {
   const started = performance.now();
   for (let i = 0; i < count; i += 250) {
-    const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => open(url, i + k + 1)));
+    const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => open(url, i + k + firstIndex)));
     nodes.push(...batch);
   }
   const connectMs = performance.now() - started;
@@ -160,7 +161,7 @@ process.on('message', (command: NodesCommand) => {
   const reply = (value: unknown) => process.send?.(value);
   switch (command.cmd) {
     case 'connect':
-      void connect(command.url, command.count, command.expectAcks).then(reply);
+      void connect(command.url, command.count, command.expectAcks, command.firstIndex).then(reply);
       break;
     case 'paced':
       void paced(command.intervalMs, command.durationMs, command.changeEvery).then(reply);

@@ -3,17 +3,24 @@
  *
  * Keys (a hash tag per node, so that a node's keys share one cluster slot and its scripts stay
  * single-slot):
- * - `lm:{<node_id>}:node`: hash with `registration` (fencing token), `owner` (instance id),
+ * - `lm:{node:<node_id>}:node`: hash with `registration` (fencing token), `owner` (instance id),
  *   `base` (JSON of what a registration fixes), `status`, `reason`, `pools`, `load`, `lastHeartbeatAt`;
- * - `lm:{<node_id>}:caps`: JSON of the normalized capabilities;
- * - `lm:nodes`: sorted set of node ids scored by the expiry time of their keys, for listing.
+ * - `lm:{node:<node_id>}:caps`: JSON of the normalized capabilities;
+ * - `lm:{fleet}:nodes`: sorted set of node ids scored by the expiry time of their keys, for listing;
+ * - `lm:{fleet}:changes` (with `announce`): a capped stream of the ids of nodes whose registration,
+ *   status or pools changed, which every instance of a fleet follows.
  * Every write refreshes a `ttlMs` expiry on the node's keys, so the records of a crashed instance
  * disappear on their own; an instance that stops removes its records (`removeOwnedBy`).
+ *
+ * Fencing: the owner that registered a node last wins; every update and removal compares the
+ * record's registration in its Lua script, so an older owner never writes over a newer one. A
+ * heartbeat is one round trip: the script, the index refresh and the announcement are pipelined.
  */
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AbortedError, KernelError } from '../kernel/errors.js';
 import type { CapabilityStorePort, NodeCapabilities, PoolVariant, StoredNode, StoredNodePatch } from '../kernel/ports/capability-store.port.js';
+import type { RemoteNode } from '../kernel/ports/fleet.port.js';
 import { CapabilityByTypeSchema, HardwareSchema, InstalledServiceSchema, NmtPairSchema, NodeStatusSchema } from '../protocol/index.js';
 
 export interface RedisCapabilityStoreOptions {
@@ -27,9 +34,27 @@ export interface RedisCapabilityStoreOptions {
   commandTimeoutMs?: number;
   /** Bound of the initial connection, in ms. Default 5 000. */
   connectTimeoutMs?: number;
+  /** Announce changes of registration, status and pools on the fleet's stream. Default false. */
+  announce?: boolean;
+  /** The instance id written with each announcement, so that it can skip its own. */
+  announceAs?: string;
+}
+
+/** Entries kept (about) in the stream of node changes. */
+const CHANGES_MAXLEN = 100_000;
+
+/** Key names shared by the store and the fleet adapter. */
+export function redisNodeKeys(prefix: string) {
+  return {
+    node: (id: string) => `${prefix}:{node:${id}}:node`,
+    caps: (id: string) => `${prefix}:{node:${id}}:caps`,
+    index: `${prefix}:{fleet}:nodes`,
+    changes: `${prefix}:{fleet}:changes`,
+  };
 }
 
 // KEYS: node hash, caps. ARGV: registration, ttl ms, caps JSON or '', then field/value pairs.
+// (The index `lm:{fleet}:nodes` is refreshed by the writer every quarter TTL, not at every update.)
 const UPDATE_SCRIPT = `
 if redis.call('HGET', KEYS[1], 'registration') ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) else redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
@@ -122,9 +147,14 @@ function patchFields(patch: StoredNodePatch): string[] {
 export async function createRedisCapabilityStore(options: RedisCapabilityStoreOptions): Promise<CapabilityStorePort> {
   const prefix = options.keyPrefix ?? 'lm';
   const ttl = String(options.ttlMs);
-  const indexKey = `${prefix}:nodes`;
-  const nodeKey = (id: string) => `${prefix}:{${id}}:node`;
-  const capsKey = (id: string) => `${prefix}:{${id}}:caps`;
+  const keys = redisNodeKeys(prefix);
+  const indexKey = keys.index;
+  const nodeKey = keys.node;
+  const capsKey = keys.caps;
+  const announce = options.announce === true;
+  const changed = (nodeId: string) => ['XADD', keys.changes, 'MAXLEN', '~', String(CHANGES_MAXLEN), '*', 'n', nodeId, 'o', options.announceAs ?? ''];
+  /** When each node's index entry was last refreshed: a heartbeat refreshes it only every quarter TTL. */
+  const indexedAt = new Map<string, number>();
   const client = new Redis(options.url, {
     lazyConnect: true,
     commandTimeout: options.commandTimeoutMs ?? 2_000,
@@ -206,18 +236,30 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
           .pexpire(nodeKey(nodeId), options.ttlMs)
           .set(capsKey(nodeId), JSON.stringify(capabilities), 'PX', options.ttlMs)
           .exec();
+        indexedAt.set(nodeId, Date.now());
         const indexed = client.zadd(indexKey, Date.now() + options.ttlMs, nodeId);
-        const [replies] = await Promise.all([transaction, indexed]);
+        const announced = announce ? client.call(...(changed(nodeId) as [string, ...string[]])) : undefined;
+        const [replies] = await Promise.all([transaction, indexed, announced]);
         const failed = (replies ?? []).find(([err]) => err);
         if (failed) throw failed[0];
       }),
     update: (nodeId, registrationId, patch, signal) =>
       run(signal, async () => {
         const caps = patch.capabilities ? JSON.stringify(patch.capabilities) : '';
-        const applied = await scripts.lmUpdate(nodeKey(nodeId), capsKey(nodeId), registrationId, ttl, caps, ...patchFields(patch));
-        if (applied !== 1) return false;
-        await client.zadd(indexKey, 'XX', Date.now() + options.ttlMs, nodeId);
-        return true;
+        // One round trip: the fenced script, the index refresh (XX: never re-adds a removed node)
+        // and, when status or pools changed, the announcement.
+        const pipeline = client.pipeline();
+        (pipeline as unknown as ScriptCommands).lmUpdate(nodeKey(nodeId), capsKey(nodeId), registrationId, ttl, caps, ...patchFields(patch));
+        const now = Date.now();
+        if (now - (indexedAt.get(nodeId) ?? 0) > options.ttlMs / 4) {
+          indexedAt.set(nodeId, now);
+          pipeline.zadd(indexKey, 'XX', now + options.ttlMs, nodeId);
+        }
+        if (announce && (patch.status !== undefined || patch.pools !== undefined)) pipeline.call(...(changed(nodeId) as [string, ...string[]]));
+        const replies = (await pipeline.exec()) ?? [];
+        const [err, applied] = replies[0] ?? [new Error('no reply')];
+        if (err) throw err;
+        return applied === 1;
       }),
     get: (nodeId, signal) =>
       run(signal, async () => {
@@ -227,8 +269,9 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
     list: (signal) => run(signal, listAll),
     remove: (nodeId, registrationId, signal) =>
       run(signal, async () => {
+        indexedAt.delete(nodeId);
         const removed = await scripts.lmRemove(nodeKey(nodeId), capsKey(nodeId), 'registration', registrationId);
-        if (removed === 1) await client.zrem(indexKey, nodeId);
+        if (removed === 1) await Promise.all([client.zrem(indexKey, nodeId), announce ? client.call(...(changed(nodeId) as [string, ...string[]])) : undefined]);
         return removed === 1;
       }),
     removeOwnedBy: (owner, signal) =>
@@ -237,7 +280,7 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         let removed = 0;
         for (const id of ids) {
           if ((await scripts.lmRemove(nodeKey(id), capsKey(id), 'owner', owner)) !== 1) continue;
-          await client.zrem(indexKey, id);
+          await Promise.all([client.zrem(indexKey, id), announce ? client.call(...(changed(id) as [string, ...string[]])) : undefined]);
           removed++;
         }
         return removed;
@@ -261,5 +304,31 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         .catch(() => client.disconnect());
       return closing;
     },
+  };
+}
+
+/** Hash fields of a node's record that the fleet reads for dispatch (no capabilities). */
+export const SUMMARY_FIELDS = ['registration', 'owner', 'base', 'status', 'reason', 'pools', 'load', 'lastHeartbeatAt'] as const;
+
+/** A node's summary from the values of `SUMMARY_FIELDS` (HMGET order); undefined when absent or unreadable. */
+export function decodeSummary(nodeId: string, values: ReadonlyArray<string | null>): RemoteNode | undefined {
+  if (values[0] === null || values[0] === undefined) return undefined;
+  const hash: Record<string, string> = {};
+  SUMMARY_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (value !== null && value !== undefined) hash[field] = value;
+  });
+  const parsed = NodeHashSchema.safeParse(hash);
+  if (!parsed.success) return undefined;
+  const h = parsed.data;
+  return {
+    nodeId,
+    owner: h.owner,
+    registrationId: h.registration,
+    status: h.status,
+    pools: h.pools,
+    maxConcurrentJobs: h.base.maxConcurrentJobs,
+    ...(h.load ? { load: h.load } : {}),
+    ...(h.lastHeartbeatAt !== undefined ? { lastHeartbeatAt: h.lastHeartbeatAt } : {}),
   };
 }

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import { createPrometheusDispatchMetrics } from '../adapters/prometheus-dispatch-metrics.adapter.js';
 import { createMemoryReservations } from '../adapters/reservations-memory.adapter.js';
 import { Dispatcher } from '../actors/scheduler/dispatcher.js';
-import type { DispatcherStatus } from '../actors/scheduler/dispatcher.js';
+import type { DispatcherStatus, DispatchRegistry } from '../actors/scheduler/dispatcher.js';
 import { dispatcherChildSpec } from '../actors/scheduler/dispatcher.actor.js';
 import { dispatchRoutes } from '../actors/scheduler/dispatch-routes.js';
 import type { NodeRegistry } from '../actors/scheduler/node-registry.js';
@@ -40,6 +40,10 @@ export interface DispatchPlaneOptions {
   reservations?: ReservationsPort;
   /** Aborted when the scheduler stops. */
   signal: AbortSignal;
+  /** What the dispatcher reads nodes from, when not `registry` alone (a fleet: this instance's nodes and the others'). */
+  dispatchRegistry?: DispatchRegistry;
+  /** True while the fleet's shared store is unreachable. */
+  dependencyDown?: () => boolean;
 }
 
 export interface DispatchPlane {
@@ -60,7 +64,17 @@ export function createDispatchPlane(options: DispatchPlaneOptions): DispatchPlan
   const { registry, config, bus, clock, logger, signal } = options;
   const metrics = createPrometheusDispatchMetrics(options.metricsRegistry);
   const reservations = options.reservations ?? createMemoryReservations();
-  const dispatcher = new Dispatcher({ registry, reservations, bus, clock, logger, metrics, config, signal });
+  const dispatcher = new Dispatcher({
+    registry: options.dispatchRegistry ?? registry,
+    reservations,
+    bus,
+    clock,
+    logger,
+    metrics,
+    config,
+    signal,
+    ...(options.dependencyDown ? { dependencyDown: options.dependencyDown } : {}),
+  });
   const sessions = new Sessions({ dispatcher, bus, clock, logger, metrics, config });
   dispatcher.setSink(sessions);
   registry.onJobMessage(dispatcher.onNodeMessage);

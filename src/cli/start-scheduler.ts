@@ -40,6 +40,7 @@ import type { ReservationsPort } from '../kernel/ports/reservations.port.js';
 import type { DispatcherStatus } from '../actors/scheduler/dispatcher.js';
 import type { Dispatcher } from '../actors/scheduler/dispatcher.js';
 import { createDispatchPlane } from './scheduler-dispatch.js';
+import { createFleetPlane } from './scheduler-fleet.js';
 
 export type { SchedulerConfig } from '../actors/scheduler/scheduler-options.js';
 export type { NodeView } from '../actors/scheduler/node-registry.js';
@@ -127,11 +128,25 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
   // A Redis store connects first; the registry needs a store at once, so until then it writes
   // through one that waits for the real one (nothing is written before the port listens anyway).
   const immediate = capabilityStore ?? (config.store === 'memory' ? createMemoryCapabilityStore({ ttlMs: config.storeTtlMs, clock }) : undefined);
-  const storeOpened = immediate ? Promise.resolve(immediate) : createRedisCapabilityStore({ url: config.store, ttlMs: config.storeTtlMs });
+  const storeOpened = immediate ? Promise.resolve(immediate) : createRedisCapabilityStore({ url: config.store, ttlMs: config.storeTtlMs, announce: true, announceAs: instanceId });
   storeOpened.catch(() => undefined);
   const store = immediate ?? lazyStore(storeOpened);
   const registry = new NodeRegistry({ config, store, metrics, bus, clock, logger: log, instanceId, signal: lifetime.signal, ...(observeFrame ? { observeFrame } : {}) });
-  const plane = createDispatchPlane({ registry, config, bus, clock, logger: log, metricsRegistry: metrics.registry, signal: lifetime.signal, ...(reservations ? { reservations } : {}) });
+  // A Redis store makes this instance part of a fleet: shared slots, the others' nodes, routing.
+  const fleet = config.store !== 'memory' && !capabilityStore ? createFleetPlane({ url: config.store, instanceId, config, registry, bus, clock, logger: log, metricsRegistry: metrics.registry, signal: lifetime.signal }) : undefined;
+  const shared = reservations ?? fleet?.reservations;
+  const plane = createDispatchPlane({
+    registry,
+    config,
+    bus,
+    clock,
+    logger: log,
+    metricsRegistry: metrics.registry,
+    signal: lifetime.signal,
+    ...(shared ? { reservations: shared } : {}),
+    ...(fleet ? { dispatchRegistry: fleet.router, dependencyDown: () => !fleet.view.storeUp() } : {}),
+  });
+  fleet?.attach(plane.dispatcher);
   const links = createWsLinkServer({
     links: { '/ws/node': registry.linkHandler, '/ws/session': plane.sessionLink },
     maxFrameBytes: config.maxFrameBytes,
@@ -148,11 +163,19 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
     const http = await startHttpServer({
       host: config.host,
       port: config.port,
-      routes: [...schedulerRoutes({ registry, store, metrics, signal: lifetime.signal }), ...plane.routes],
+      routes: [...schedulerRoutes({ registry, store, metrics, signal: lifetime.signal, ...(fleet ? { degraded: fleet.degraded } : {}) }), ...plane.routes, ...(fleet?.routes ?? [])],
       onUpgrade: links.onUpgrade,
       guard: authGuard(config.authToken),
       logger: log,
     });
+    if (fleet) {
+      try {
+        await fleet.start(`${http.host}:${http.port}`);
+      } catch (err) {
+        await http.close();
+        throw err;
+      }
+    }
     listening.resolve(http);
     log.info({ host: http.host, port: http.port, store: config.store === 'memory' ? 'memory' : 'redis', auth: config.authToken !== undefined }, 'scheduler listening');
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -171,6 +194,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
         registry.supervisorSpec(clock),
         { id: 'scan', logic: statusScanActor, input: { clock, intervalMs: config.statusScanIntervalMs, scan: () => registry.scan() }, shutdownMs: 0 },
         ...plane.children,
+        ...(fleet?.children ?? []),
         // Not restarted: a port that cannot be bound stays unbound; the failure stops the scheduler.
         { id: 'server', logic: serve, restart: 'transient', maxRestarts: 0, shutdownMs: 0 },
       ],
@@ -209,6 +233,7 @@ export function startScheduler(options: SchedulerOptions = {}): SchedulerHandle 
       await registry.close();
       lifetime.abort();
       await store.close();
+      await fleet?.close();
     })();
     return stopping;
   };

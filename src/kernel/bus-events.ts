@@ -71,6 +71,12 @@ export type BusEvent =
   | { type: 'dispatch.attemptEnded'; jobId: string; attemptId: number; nodeId: string; reason: 'job_timeout' | 'session_closed' | 'node_lost' | 'send_failed' | 'reassign_result' }
   /** A node message about a job was dropped: not current (§5.5), a repeat, or for no job known. */
   | { type: 'dispatch.dropped'; jobId: string; nodeId: string; messageType: string; attemptId?: number; reason: 'stale' | 'duplicate' | 'unknown_job' }
+  /** Fleet: a node held by another scheduler instance is gone for dispatch (owner lost, moved, offline, removed). */
+  | { type: 'fleet.nodeLost'; nodeId: string; why: string }
+  /** Fleet: the pools of nodes held by other instances changed (waiting jobs are retried). */
+  | { type: 'fleet.poolsChanged' }
+  /** Fleet: the shared store became unreachable (`up` false) or reachable again. */
+  | { type: 'fleet.storeChanged'; up: boolean }
   | { type: 'session.opened'; sessionId: string }
   | { type: 'session.closed'; sessionId: string; reason: string }
   // hub: a storage scan completed (`ok: false`: it failed and the previous catalogue is kept)

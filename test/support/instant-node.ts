@@ -39,7 +39,10 @@ export function labelledPcm16(a: number, b: number, ms = 40): Buffer {
 }
 
 /** `audio: 'pool'`: the real audio workers (decode + Silero VAD, one thread) instead of the passthrough port. */
-export async function startInstantNode(schedulerUrl: string, options: { maxConcurrentJobs?: number; audio?: AudioPort | 'pool' } = {}): Promise<InstantNode> {
+export async function startInstantNode(
+  schedulerUrl: string | readonly string[],
+  options: { maxConcurrentJobs?: number; audio?: AudioPort | 'pool'; reconnectMinMs?: number; reconnectMaxMs?: number } = {},
+): Promise<InstantNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lm-instant-node-'));
   const bus = createBus();
   const registry = new FakeServiceRegistry(bus, STANDARD_SERVICES);
@@ -62,6 +65,8 @@ export async function startInstantNode(schedulerUrl: string, options: { maxConcu
     hardware: new FakeHardware(),
     services: { registry },
     maxConcurrentJobs: options.maxConcurrentJobs ?? 4,
+    ...(options.reconnectMinMs !== undefined ? { reconnectMinMs: options.reconnectMinMs } : {}),
+    ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
     jobs: (context) => createJobsRuntime({ ...context, speech, ...(audio ? { audio } : { audioPool: { maxThreads: 1 } }) }),
   });
   await node.ready;

@@ -54,9 +54,9 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts a redis-server and waits (bounded) until it answers PING. */
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts a redis-server (on `port`, else a free one) and waits (bounded) until it answers PING. */
+export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const child = spawn(REDIS_SERVER_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -31,7 +31,9 @@ import type { JobAssign, JobError, JobResult, SchedulerToClientMessage } from '.
 import type { DispatchConfig } from './dispatch-options.js';
 import type { NodeJobMessage, NodeRegistry } from './node-registry.js';
 import { orderCandidates } from './node-selection.js';
+import { RunningEstimate } from './running-estimate.js';
 import type { SelectionCandidate } from './node-selection.js';
+import { queryKey } from './pool-membership.js';
 import type { PoolQuery } from './pool-membership.js';
 import { isEmptyResult, outcomeOfSuccess, translationResultOf, uiEventOf } from './session-messages.js';
 
@@ -67,6 +69,8 @@ export interface DispatcherDeps {
   config: DispatchConfig;
   /** Aborted when the scheduler stops; passed to store calls. */
   signal: AbortSignal;
+  /** True while the fleet's shared store is unreachable: a job left without a node fails with SCHEDULER_DEPENDENCY_DOWN. */
+  dependencyDown?: () => boolean;
 }
 
 export interface DispatcherStatus {
@@ -106,16 +110,6 @@ interface EmptyFinish {
   until: number;
 }
 
-/**
- * Attempts of this dispatcher that ended on a node since its last heartbeat, among those the
- * heartbeat counted (dispatched before it): they are no longer running, whatever the report says.
- */
-interface EndedSinceReport {
-  /** `lastHeartbeatAt` of the report this counts against. */
-  reportAt: number;
-  count: number;
-}
-
 /** Empty-result records kept at most (oldest first out), whatever their age. */
 const MAX_EMPTY_FINISHES = 10_000;
 /** Finished jobs remembered (oldest first out), to tell a late message of one from a message for no job. */
@@ -129,7 +123,7 @@ export class Dispatcher {
   private readonly previousNode = new Map<string, string>();
   private readonly lastAssignedAt = new Map<string, number>();
   private readonly emptyFinishes = new Map<string, EmptyFinish>();
-  private readonly endedSinceReport = new Map<string, EndedSinceReport>();
+  private readonly running = new RunningEstimate();
   /** job id → its last attempt, for recently finished jobs. */
   private readonly finished = new Map<string, number>();
   private readonly log: Logger;
@@ -160,10 +154,13 @@ export class Dispatcher {
         else this.kick();
       }),
       bus.subscribe('node.epochChanged', (e) => this.nodeLost(e.nodeId, 'new epoch')),
+      // Nodes held by other instances of the fleet.
+      bus.subscribe('fleet.nodeLost', (e) => this.nodeLost(e.nodeId, e.why)),
+      bus.subscribe('fleet.poolsChanged', () => this.kick()),
       bus.subscribe('node.removed', (e) => {
         this.nodeLost(e.nodeId, 'removed');
         this.lastAssignedAt.delete(e.nodeId);
-        this.endedSinceReport.delete(e.nodeId);
+        this.running.forget(e.nodeId);
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -207,6 +204,20 @@ export class Dispatcher {
       if (job.state === 'assigned') this.cancelAttempt(job, 'session_closed');
       this.retire(job);
     }
+  }
+
+  /** Whether a job is in hand or recently finished here (fleet routing). */
+  knowsJob = (jobId: string): boolean => this.jobs.has(jobId) || this.finished.has(jobId);
+  /** Whether a session has jobs here or was given a node here (fleet routing). */
+  hasSession = (sessionId: string): boolean => this.bySession.has(sessionId) || this.previousNode.has(sessionId);
+
+  /** The `job_assign` of an attempt never reached its node (another instance said so): reassigned like a failed send. */
+  attemptUndeliverable(jobId: string, attemptId: number, nodeId: string): void {
+    const job = this.jobs.get(jobId);
+    if (!job || job.state !== 'assigned' || job.attempt !== attemptId || job.nodeId !== nodeId) return;
+    this.log.info({ jobId, attemptId, nodeId }, 'job_assign undeliverable on the owner instance; reassigning');
+    this.endAttempt(job, 'send_failed');
+    this.reassign(job, 'send_failed');
   }
 
   /** Called with every identity-checked job message of a node (§4.2, §5.5). */
@@ -336,7 +347,7 @@ export class Dispatcher {
     for (const nodeId of eligible) {
       const view = registry.node(nodeId);
       if (!view?.connected) continue;
-      candidates.push({ nodeId, maxConcurrentJobs: view.maxConcurrentJobs, reservations: counts.get(nodeId) ?? 0, runningJobs: this.runningNow(nodeId, view), lastAssignedAt: this.lastAssignedAt.get(nodeId) });
+      candidates.push({ nodeId, maxConcurrentJobs: view.maxConcurrentJobs, reservations: counts.get(nodeId) ?? 0, runningJobs: this.running.runningNow(nodeId, view), lastAssignedAt: this.lastAssignedAt.get(nodeId) });
     }
     for (const candidate of orderCandidates(candidates, this.previousNode.get(job.request.sessionId))) {
       job.state = 'reserving';
@@ -428,29 +439,9 @@ export class Dispatcher {
     this.inFlight -= 1;
     job.state = 'waiting';
     job.nodeId = undefined;
-    if (job.dispatchedAt > 0) this.noteEnded(nodeId, job.dispatchedAt);
+    if (job.dispatchedAt > 0) this.running.noteEnded(nodeId, job.dispatchedAt, this.deps.registry.node(nodeId)?.lastHeartbeatAt);
     if (reason !== 'result') this.deps.bus.publish({ type: 'dispatch.attemptEnded', jobId: job.jobId, attemptId: job.attempt, nodeId, reason });
     this.releaseSlot({ nodeId, jobId: job.jobId, attemptId: job.attempt });
-  }
-
-  /**
-   * The node's reported `running_jobs` (§5.3), less this dispatcher's attempts that the report
-   * counted and that have ended since: a report taken while the node was busy would otherwise keep
-   * it "full" until its next heartbeat, 15 s later.
-   */
-  private runningNow(nodeId: string, view: { load: { runningJobs: number } | undefined; lastHeartbeatAt: number | undefined }): number {
-    const reported = view.load?.runningJobs ?? 0;
-    const ended = this.endedSinceReport.get(nodeId);
-    return ended && ended.reportAt === view.lastHeartbeatAt ? Math.max(0, reported - ended.count) : reported;
-  }
-
-  /** Notes an attempt that ended on `nodeId`, if the node's last report counted it as running. */
-  private noteEnded(nodeId: string, dispatchedAt: number): void {
-    const reportAt = this.deps.registry.node(nodeId)?.lastHeartbeatAt;
-    if (reportAt === undefined || dispatchedAt > reportAt) return;
-    const ended = this.endedSinceReport.get(nodeId);
-    if (ended && ended.reportAt === reportAt) ended.count += 1;
-    else this.endedSinceReport.set(nodeId, { reportAt, count: 1 });
   }
 
   private releaseSlot(key: SlotKey): void {
@@ -478,6 +469,11 @@ export class Dispatcher {
     if (job.state !== 'waiting') return;
     const { query } = job.request;
     const pool = query.mode === 'two_way' ? `${query.langA}:${query.langB}` : `${query.src}:${query.tgt}`;
+    if (this.deps.dependencyDown?.()) {
+      // §11: a job that would need another instance is refused while the shared store is down.
+      this.fail(job, { code: 'SCHEDULER_DEPENDENCY_DOWN', message: `No node of this instance for ${pool}, and the shared store is unreachable`, details: { pool } });
+      return;
+    }
     this.fail(job, { code: 'NO_AVAILABLE_NODE', message: `No available node for ${pool}`, details: { pool } });
   }
 
@@ -599,13 +595,4 @@ export class Dispatcher {
 }
 
 /** A job's state, read afresh after an await (the compiler would keep the narrowing from before it). */
-function stateOf(job: Job): JobState {
-  return job.state;
-}
-
-/** Jobs with the same key have the same candidates (before exclusions). */
-function queryKey(query: PoolQuery): string {
-  const p = query.pipeline;
-  const stages = `${p.use_nmt ? 1 : 0}${p.use_tts ? 1 : 0}`;
-  return query.mode === 'two_way' ? `2:${query.langA}:${query.langB}:${stages}` : `1:${query.src}:${query.tgt}:${stages}`;
-}
+const stateOf = (job: Job): JobState => job.state;

@@ -6,7 +6,7 @@ import type { AnyActorRef } from 'xstate';
 import type { NodeCapabilities, NodeLoad, NodePools } from '../../kernel/ports/capability-store.port.js';
 import type { LinkConnection } from '../../kernel/ports/link.port.js';
 import { REGISTERED_REASON } from '../../machines/node-status.machine.js';
-import type { Hardware, NodeStatus } from '../../protocol/index.js';
+import type { Hardware, NodeStatus, ResourceUsage } from '../../protocol/index.js';
 import type { ReportParts } from './heartbeat-parse.js';
 import type { SeqMark } from './node-health.js';
 import { NO_POOLS } from './pool-membership.js';
@@ -110,5 +110,16 @@ export function toNodeView(entry: NodeEntry): NodeView {
     pools: entry.pools,
     registeredAt: entry.registeredAt,
     lastHeartbeatAt: entry.lastHeartbeatAt,
+  };
+}
+
+/** The load part of a heartbeat's `resource_usage`. */
+export function loadOf(usage: ResourceUsage): NodeLoad {
+  return {
+    runningJobs: usage.running_jobs,
+    cpuPercent: usage.cpu_percent,
+    memPercent: usage.mem_percent,
+    ...(usage.gpu_percent !== undefined ? { gpuPercent: usage.gpu_percent } : {}),
+    ...(usage.gpu_mem_percent !== undefined ? { gpuMemPercent: usage.gpu_mem_percent } : {}),
   };
 }

@@ -14,23 +14,23 @@ import type { Bus } from '../../kernel/bus.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { ChildSpecInput } from '../../kernel/supervisor.js';
 import type { Logger } from '../../kernel/logger.js';
-import type { CapabilityStorePort, NodeLoad, StoredNode, StoredNodePatch } from '../../kernel/ports/capability-store.port.js';
+import type { CapabilityStorePort, StoredNode, StoredNodePatch } from '../../kernel/ports/capability-store.port.js';
 import type { LinkConnection, LinkHandler } from '../../kernel/ports/link.port.js';
 import type { SchedulerMetricsPort } from '../../kernel/ports/scheduler-metrics.port.js';
 import { REGISTERED_REASON } from '../../machines/node-status.machine.js';
 import type { NodeStatusEmitted, NodeStatusOptions } from '../../machines/node-status.machine.js';
-import { DEFAULT_MAX_CONCURRENT_JOBS, encodeFrame, newNodeId, NODE_STATUSES, normalizeLanguage, poolKey } from '../../protocol/index.js';
-import type { DroppedItem, NodeHeartbeat, NodeRegister, NodeStatus, NodeToSchedulerMessage, ResourceUsage, SchedulerToNodeMessage } from '../../protocol/index.js';
+import { DEFAULT_MAX_CONCURRENT_JOBS, encodeFrame, newNodeId, NODE_STATUSES } from '../../protocol/index.js';
+import type { DroppedItem, NodeHeartbeat, NodeRegister, NodeStatus, NodeToSchedulerMessage, SchedulerToNodeMessage } from '../../protocol/index.js';
 import { parseNodeFrame } from './heartbeat-parse.js';
 import type { ReportParts } from './heartbeat-parse.js';
 import { capabilitiesFromReport, sameCapabilities } from './node-capabilities.js';
 import { isHealthyHeartbeat, isStaleHeartbeat } from './node-health.js';
 import { NodeMachines } from './node-machines.js';
 import type { NodeMachineOwner } from './node-machines.js';
-import { NodeEntry, toNodeView } from './node-entry.js';
+import { loadOf, NodeEntry, toNodeView } from './node-entry.js';
 import type { NodeView } from './node-entry.js';
 import { PoolIndex } from './pool-index.js';
-import { nodePools, NO_POOLS, qualifies, samePools, variantOf } from './pool-membership.js';
+import { nodePools, NO_POOLS, poolKeyOf, qualifies, samePools, variantOf } from './pool-membership.js';
 import type { PoolQuery } from './pool-membership.js';
 import { checkRegistration } from './registration-rules.js';
 import type { SchedulerConfig } from './scheduler-options.js';
@@ -420,6 +420,7 @@ export class NodeRegistry {
     entry.load = loadOf(message.resource_usage);
     entry.lastHeartbeatAt = now;
     const healthy = isHealthyHeartbeat(entry.hasGpu, entry.caps, message.resource_usage, this.deps.config);
+    const before = { status: entry.status, reason: entry.reason, pools: entry.pools };
     // Status changes made by this heartbeat are written with it, in one update.
     entry.batching = true;
     try {
@@ -431,9 +432,11 @@ export class NodeRegistry {
     } finally {
       entry.batching = false;
     }
-    const patch: StoredNodePatch = { status: entry.status, reason: entry.reason, load: entry.load, lastHeartbeatAt: now, pools: entry.pools };
+    // Status, reason and pools only when they changed: a fleet announces those changes to every instance.
+    const patch: StoredNodePatch = { load: entry.load, lastHeartbeatAt: now };
+    if (entry.status !== before.status || entry.reason !== before.reason || entry.pools !== before.pools) Object.assign(patch, { status: entry.status, reason: entry.reason, pools: entry.pools });
     if (capsChanged) patch.capabilities = entry.caps;
-    return this.writer.issue(this.deps.store.update(entry.nodeId, entry.registrationId, patch, this.deps.signal));
+    return this.writer.issue(this.updateStore(entry, patch));
   }
 
   private jobMessage(conn: LinkConnection, message: NodeJobMessage): void {
@@ -458,7 +461,7 @@ export class NodeRegistry {
     }
     this.refreshPools(entry);
     if (event.to !== 'registering' && !entry.batching) {
-      this.writer.issue(this.deps.store.update(entry.nodeId, entry.registrationId, { status: entry.status, reason: entry.reason, pools: entry.pools }, this.deps.signal));
+      this.writer.issue(this.updateStore(entry, { status: entry.status, reason: entry.reason, pools: entry.pools }));
     }
     this.deps.bus.publish({ type: 'node.statusChanged', nodeId: entry.nodeId, from: event.from, to: event.to, reason: event.reason });
     if (event.to === 'offline' && event.reason === 'heartbeat_timeout' && conn?.isOpen()) {
@@ -498,6 +501,41 @@ export class NodeRegistry {
     this.log.info({ nodeId: entry.nodeId, conn: conn.id, code }, 'node connection closed');
     entry.conn = undefined;
     entry.ref?.send({ type: 'node.connectionClosed' });
+  }
+
+  // ---- the store as a fleet shares it --------------------------------------------------------
+
+  /**
+   * Writes every node this instance holds again, whole (after the shared store lost its records:
+   * a restarted Redis). Resolves once the writes settled.
+   */
+  async resyncStore(): Promise<void> {
+    if (this.stopping) return;
+    const writes = [...this.nodes.values()].filter((e) => e.ref).map((entry) => this.writer.issue(this.deps.store.put(this.fullRecord(entry), this.deps.signal)));
+    await Promise.all(writes);
+  }
+
+  /** A fenced update; when the store refused it, finds out why (record lost, or node owned elsewhere). */
+  private async updateStore(entry: NodeEntry, patch: StoredNodePatch): Promise<void> {
+    const registrationId = entry.registrationId;
+    if (await this.deps.store.update(entry.nodeId, registrationId, patch, this.deps.signal)) return;
+    const record = await this.deps.store.get(entry.nodeId, this.deps.signal);
+    if (this.stopping || this.nodes.get(entry.nodeId) !== entry || entry.registrationId !== registrationId) return;
+    if (record === undefined) {
+      // The record was lost (the store restarted, or expired while unreachable): written again.
+      await this.deps.store.put(this.fullRecord(entry), this.deps.signal);
+      return;
+    }
+    if (record.registrationId === registrationId) return;
+    // Fencing: the node registered again elsewhere, later; this instance lets go of it.
+    this.log.warn({ nodeId: entry.nodeId, owner: record.owner }, 'node now held by another scheduler instance; letting go of it');
+    const conn = entry.conn;
+    this.forget(entry);
+    if (conn?.isOpen()) conn.close(4001, 'owned_elsewhere');
+  }
+
+  private fullRecord(entry: NodeEntry): StoredNode {
+    return { ...this.storedRecord(entry), ...(entry.load ? { load: entry.load } : {}), ...(entry.lastHeartbeatAt !== undefined ? { lastHeartbeatAt: entry.lastHeartbeatAt } : {}) };
   }
 
   // ---- small pieces -------------------------------------------------------------------------
@@ -551,21 +589,4 @@ export class NodeRegistry {
 /** One message of the node link as a text frame (optional fields omitted, §1.4). */
 function toFrame(message: SchedulerToNodeMessage): string {
   return encodeFrame(message);
-}
-
-function loadOf(usage: ResourceUsage): NodeLoad {
-  return {
-    runningJobs: usage.running_jobs,
-    cpuPercent: usage.cpu_percent,
-    memPercent: usage.mem_percent,
-    ...(usage.gpu_percent !== undefined ? { gpuPercent: usage.gpu_percent } : {}),
-    ...(usage.gpu_mem_percent !== undefined ? { gpuMemPercent: usage.gpu_mem_percent } : {}),
-  };
-}
-
-/** The pool key of a translation (src ≠ tgt); same-language jobs are evaluated node by node. */
-function poolKeyOf(src: string, tgt: string): string | undefined {
-  const from = normalizeLanguage(src);
-  const to = normalizeLanguage(tgt);
-  return from !== '' && to !== '' && from !== to ? poolKey(from, to) : undefined;
 }

@@ -6,7 +6,7 @@
  * `qualifies` is the rule itself, for any pipeline.
  */
 import type { NodeStatus, Pipeline } from '../../protocol/common.schema.js';
-import { normalizeLanguage } from '../../protocol/language.js';
+import { normalizeLanguage, poolKey } from '../../protocol/language.js';
 import type { NodeCapabilities, NodePools, PoolVariant } from '../../kernel/ports/capability-store.port.js';
 import { isTypeReady } from './node-capabilities.js';
 
@@ -63,4 +63,18 @@ export function qualifies(status: NodeStatus, caps: NodeCapabilities, src: strin
 export function samePools(a: NodePools, b: NodePools): boolean {
   const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((k, i) => k === y[i]);
   return same(a.speech, b.speech) && same(a.text, b.text);
+}
+
+/** Jobs with the same key have the same candidates (before exclusions). */
+export function queryKey(query: PoolQuery): string {
+  const p = query.pipeline;
+  const stages = `${p.use_nmt ? 1 : 0}${p.use_tts ? 1 : 0}`;
+  return query.mode === 'two_way' ? `2:${query.langA}:${query.langB}:${stages}` : `1:${query.src}:${query.tgt}:${stages}`;
+}
+
+/** The pool key of a translation (src ≠ tgt); same-language jobs are evaluated node by node. */
+export function poolKeyOf(src: string, tgt: string): string | undefined {
+  const from = normalizeLanguage(src);
+  const to = normalizeLanguage(tgt);
+  return from !== '' && to !== '' && from !== to ? poolKey(from, to) : undefined;
 }

@@ -52,6 +52,12 @@ export interface SchedulerConfig extends DispatchConfig {
   storeTtlMs: number;
   /** Bound of the whole shutdown, in ms. */
   shutdownTimeoutMs: number;
+  /** Fleet (Redis store): lease of this instance and of its session marks, renewed at a third of it, in ms. */
+  instanceLeaseMs: number;
+  /** Fleet: lease of a job slot, renewed at a third of it by its instance; a dead instance's slots lapse after it, in ms. */
+  reservationLeaseMs: number;
+  /** Fleet: period of the full resynchronization of the other instances' nodes, in ms. */
+  fleetResyncMs: number;
 }
 
 export const DEFAULT_SCHEDULER_CONFIG = {
@@ -75,6 +81,9 @@ export const DEFAULT_SCHEDULER_CONFIG = {
   offlineRetentionMs: 60_000,
   storeTtlMs: 180_000,
   shutdownTimeoutMs: 10_000,
+  instanceLeaseMs: 6_000,
+  reservationLeaseMs: 30_000,
+  fleetResyncMs: 30_000,
   ...DEFAULT_DISPATCH_CONFIG,
 } as const satisfies Readonly<Omit<SchedulerConfig, 'requiredServiceTypes'> & { requiredServiceTypes: readonly ServiceType[] }>;
 
@@ -102,6 +111,9 @@ export const SchedulerConfigShape = {
   offlineRetentionMs: positiveMs,
   storeTtlMs: positiveMs,
   shutdownTimeoutMs: positiveMs,
+  instanceLeaseMs: z.number().int().min(300),
+  reservationLeaseMs: z.number().int().min(300),
+  fleetResyncMs: positiveMs,
   ...DispatchConfigShape,
 };
 

@@ -16,6 +16,8 @@ export interface SchedulerRoutesDeps {
   metrics: SchedulerMetricsPort;
   /** Aborted when the scheduler stops. */
   signal: AbortSignal;
+  /** What is degraded now (a fleet whose shared store is unreachable), said on `/health` in a header. */
+  degraded?: () => string | undefined;
 }
 
 /** A node as the API shows it: its store record, or the local view when the store is unreachable. */
@@ -56,7 +58,15 @@ export function schedulerRoutes(deps: SchedulerRoutesDeps): HttpRoute[] {
   });
 
   return [
-    { method: 'GET', path: '/health', handle: () => ({ status: 200, text: 'OK' }) },
+    {
+      method: 'GET',
+      path: '/health',
+      // §1.1: always `200 OK` (the instance serves what it holds); a degradation is said in a header.
+      handle: () => {
+        const degraded = deps.degraded?.();
+        return { status: 200, text: 'OK', ...(degraded ? { headers: { 'x-linguamesh-degraded': degraded } } : {}) };
+      },
+    },
     {
       method: 'GET',
       path: '/metrics',

@@ -30,15 +30,15 @@ describe('redis capability store', () => {
     const store = await createRedisCapabilityStore({ url: redis.url, ttlMs: 90_000, keyPrefix: 'keys' });
     const node = storedNode('node-3F2A9C1B');
     await store.put(node, signal);
-    expect((await raw.keys('keys:*')).sort()).toEqual(['keys:nodes', 'keys:{node-3F2A9C1B}:caps', 'keys:{node-3F2A9C1B}:node']);
-    for (const key of ['keys:{node-3F2A9C1B}:caps', 'keys:{node-3F2A9C1B}:node']) {
+    expect((await raw.keys('keys:*')).sort()).toEqual(['keys:{fleet}:nodes', 'keys:{node:node-3F2A9C1B}:caps', 'keys:{node:node-3F2A9C1B}:node']);
+    for (const key of ['keys:{node:node-3F2A9C1B}:caps', 'keys:{node:node-3F2A9C1B}:node']) {
       const ttl = await raw.pttl(key);
       expect([key, ttl > 80_000 && ttl <= 90_000]).toEqual([key, true]);
     }
-    await raw.pexpire('keys:{node-3F2A9C1B}:node', 1_000);
+    await raw.pexpire('keys:{node:node-3F2A9C1B}:node', 1_000);
     await store.update(node.nodeId, node.registrationId, { status: 'ready' }, signal);
-    expect(await raw.pttl('keys:{node-3F2A9C1B}:node')).toBeGreaterThan(80_000);
-    expect(await raw.pttl('keys:{node-3F2A9C1B}:caps')).toBeGreaterThan(80_000);
+    expect(await raw.pttl('keys:{node:node-3F2A9C1B}:node')).toBeGreaterThan(80_000);
+    expect(await raw.pttl('keys:{node:node-3F2A9C1B}:caps')).toBeGreaterThan(80_000);
     await store.close();
   });
 
@@ -46,11 +46,11 @@ describe('redis capability store', () => {
     const store = await createRedisCapabilityStore({ url: redis.url, ttlMs: 90_000, keyPrefix: 'gone' });
     await store.put(storedNode('node-1'), signal);
     await store.put(storedNode('node-2', { pools: { speech: ['en:es'], text: ['en:es'] } }), signal);
-    await raw.del('gone:{node-2}:node', 'gone:{node-2}:caps');
-    await raw.zadd('gone:nodes', Date.now() - 1, 'node-2');
+    await raw.del('gone:{node:node-2}:node', 'gone:{node:node-2}:caps');
+    await raw.zadd('gone:{fleet}:nodes', Date.now() - 1, 'node-2');
     expect((await store.list(signal)).map((n) => n.nodeId)).toEqual(['node-1']);
     expect(await store.pools('speech', signal)).toEqual({});
-    expect(await raw.zrange('gone:nodes', 0, -1)).toEqual(['node-1']);
+    expect(await raw.zrange('gone:{fleet}:nodes', 0, -1)).toEqual(['node-1']);
     await store.close();
   });
 

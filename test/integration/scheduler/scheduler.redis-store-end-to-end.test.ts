@@ -34,10 +34,10 @@ describe('scheduler with a Redis capability store', () => {
     expect(body.nodes).toEqual([expect.objectContaining({ nodeId, status: 'ready', owner: t.scheduler.instanceId, pools: { speech: ['en:es'], text: ['en:es'] } })]);
     expect((await t.getJson<{ pools: unknown }>('/api/v1/pools')).body.pools).toEqual({ 'en:es': [nodeId] });
     const raw = new Redis(redis.url);
-    expect(await raw.exists(`lm:{${nodeId}}:caps`)).toBe(1);
+    expect(await raw.exists(`lm:{node:${nodeId}}:caps`)).toBe(1);
     await t.stop();
     t = undefined;
-    expect(await raw.keys('lm:{*')).toEqual([]);
+    expect(await raw.keys('lm:{node:*')).toEqual([]);
     raw.disconnect();
   });
 
