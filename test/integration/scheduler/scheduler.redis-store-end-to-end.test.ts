@@ -3,7 +3,7 @@
  * goes away, the nodes this instance holds keep being served from local state, and the API says
  * where its answer comes from.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import type { StoredNode } from '../../../src/kernel/ports/capability-store.port.js';
 import { startScheduler } from '../../../src/cli/start-scheduler.js';
@@ -29,9 +29,13 @@ describe('scheduler with a Redis capability store', () => {
     const { client, nodeId } = await t.registerNode();
     for (let seq = 1; seq <= 3; seq++) client.send(heartbeatFrame(nodeId, seq));
     await client.sync();
-    const { body } = await t.getJson<{ source: string; nodes: StoredNode[] }>('/api/v1/nodes');
-    expect(body.source).toBe('store');
-    expect(body.nodes).toEqual([expect.objectContaining({ nodeId, status: 'ready', owner: t.scheduler.instanceId, pools: { speech: ['en:es'], text: ['en:es'] } })]);
+    // The record reaches Redis by write-through after the heartbeat is handled: wait for it (real I/O).
+    const scheduler = t;
+    await vi.waitFor(async () => {
+      const { body } = await scheduler.getJson<{ source: string; nodes: StoredNode[] }>('/api/v1/nodes');
+      expect(body.source).toBe('store');
+      expect(body.nodes).toEqual([expect.objectContaining({ nodeId, status: 'ready', owner: scheduler.scheduler.instanceId, pools: { speech: ['en:es'], text: ['en:es'] } })]);
+    }, { timeout: 5_000, interval: 25 });
     expect((await t.getJson<{ pools: unknown }>('/api/v1/pools')).body.pools).toEqual({ 'en:es': [nodeId] });
     const raw = new Redis(redis.url);
     expect(await raw.exists(`lm:{node:${nodeId}}:caps`)).toBe(1);
