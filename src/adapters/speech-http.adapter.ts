@@ -24,6 +24,7 @@ import {
   isTranslateSuccess,
 } from '../protocol/service-api.schema.js';
 import type { AsrUtteranceRequest, AsrUtteranceResponse, SynthesizeRequest, TranslateRequest, TtsRequest } from '../protocol/service-api.schema.js';
+import { encodeJson } from '../protocol/validation.js';
 
 export interface SpeechHttpOptions {
   /** Keep-alive connections per service; calls beyond it wait in undici's queue. Default 8. */
@@ -136,7 +137,7 @@ export function createSpeechHttpAdapter(options: Partial<SpeechHttpOptions>, dep
   };
 
   /** POST `body` as JSON; resolves with the 2xx response, whose body the caller must consume. */
-  const post = async (service: SpeechServiceRef, path: string, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> => {
+  const post = async (service: SpeechServiceRef, path: string, body: object, signal: AbortSignal): Promise<Dispatcher.ResponseData> => {
     let response: Dispatcher.ResponseData;
     try {
       if (signal.aborted) throw new AbortedError(`call to ${service.id} ${path} aborted before it started`, { cause: signal.reason });
@@ -144,7 +145,7 @@ export function createSpeechHttpAdapter(options: Partial<SpeechHttpOptions>, dep
         method: 'POST',
         path,
         headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json, audio/wav' },
-        body: JSON.stringify(body),
+        body: encodeJson(body),
         signal,
       });
     } catch (error) {

