@@ -18,8 +18,6 @@
  * Goals: (b)/(a) ≥ 0.5; ≤ 1 Redis round trip per heartbeat; cross-instance dispatch p99 < 10 ms.
  * Server processes, node processes, Redis and this orchestrator share the machine's cores.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -28,35 +26,13 @@ import { startRedisServer } from '../test/support/redis-server.js';
 import type { FleetServerCommand, FleetServerStats } from './fleet-server.js';
 import type { NodesCommand } from './scheduler-nodes.js';
 import { argNumber, fmt, report, summarize } from './stats.js';
+import { startBenchProcess } from './bench-process.js';
+import type { Endpoint } from './bench-process.js';
 
 const NODES = argNumber('nodes', 6_000);
 const FRAMES = argNumber('frames', NODES * 10);
 const ROUNDS = argNumber('rounds', 3);
 const PROBES = argNumber('probes', 300);
-
-interface Endpoint {
-  child: ChildProcess;
-  request<T>(message: unknown): Promise<T>;
-}
-
-function start(file: string, args: string[]): Promise<{ endpoint: Endpoint; hello: Record<string, unknown> }> {
-  const child = fork(new URL(file, import.meta.url).pathname, args, { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let waiting: { resolve: (reply: unknown) => void; reject: (err: Error) => void } | undefined;
-  child.on('message', (reply) => {
-    const w = waiting;
-    waiting = undefined;
-    w?.resolve(reply);
-  });
-  child.on('exit', (code) => waiting?.reject(new Error(`${file} exited with ${code}`)));
-  const request = <T>(message: unknown) =>
-    new Promise<T>((resolve, reject) => {
-      waiting = { resolve: (reply) => resolve(reply as T), reject };
-      child.send(message as object);
-    });
-  return new Promise((resolve, reject) => {
-    waiting = { resolve: (hello) => resolve({ endpoint: { child, request }, hello: hello as Record<string, unknown> }), reject };
-  });
-}
 
 interface Instance {
   server: Endpoint;
@@ -90,8 +66,8 @@ async function startInstances(store: string, count: number): Promise<Instance[]>
   const instances: Instance[] = [];
   const share = Math.floor(NODES / count);
   for (let i = 0; i < count; i++) {
-    const server = await start('./fleet-server.ts', [store]);
-    const nodes = await start('./scheduler-nodes.ts', []);
+    const server = await startBenchProcess('./fleet-server.ts', [store]);
+    const nodes = await startBenchProcess('./scheduler-nodes.ts', []);
     instances.push({ server: server.endpoint, nodes: nodes.endpoint, port: server.hello.port as number });
   }
   await Promise.all(

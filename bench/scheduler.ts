@@ -20,12 +20,12 @@
  * `--heap-snapshot=FILE` writes a V8 heap snapshot of the scheduler process once its nodes are
  * registered (after the GC of the memory measurement), to see what the memory per node is made of.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import type { NodesCommand } from './scheduler-nodes.js';
 import type { ServerCommand, ServerStats } from './scheduler-server.js';
 import { argNumber, fmt, report, summarize } from './stats.js';
+import { startBenchProcess } from './bench-process.js';
+import type { Endpoint } from './bench-process.js';
 
 const NODES = argNumber('nodes', 2_000);
 const PACED_MS = argNumber('paced-ms', 30_000);
@@ -38,31 +38,6 @@ const HEAP_SNAPSHOT = process.argv.find((a) => a.startsWith('--heap-snapshot='))
 
 type Mode = 'baseline' | 'validating' | 'scheduler';
 type GcReply = { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number };
-
-interface Endpoint {
-  child: ChildProcess;
-  request<T>(message: unknown): Promise<T>;
-}
-
-function start(file: string, args: string[]): Promise<{ endpoint: Endpoint; hello: Record<string, unknown> }> {
-  const child = fork(new URL(file, import.meta.url).pathname, args, { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  // One command at a time: each process answers a command before the next is sent.
-  let waiting: { resolve: (reply: unknown) => void; reject: (err: Error) => void } | undefined;
-  child.on('message', (reply) => {
-    const w = waiting;
-    waiting = undefined;
-    w?.resolve(reply);
-  });
-  child.on('exit', (code) => waiting?.reject(new Error(`${file} exited with ${code}`)));
-  const request = <T>(message: unknown) =>
-    new Promise<T>((resolve, reject) => {
-      waiting = { resolve: (reply) => resolve(reply as T), reject };
-      child.send(message as object);
-    });
-  return new Promise((resolve, reject) => {
-    waiting = { resolve: (hello) => resolve({ endpoint: { child, request }, hello: hello as Record<string, unknown> }), reject };
-  });
-}
 
 interface Fleet {
   mode: Mode;
@@ -87,9 +62,9 @@ interface RunResult extends Omit<Fleet, 'server' | 'nodes' | 'rssBefore' | 'heap
 
 /** A server of `mode` with its own client process, N nodes connected, registered and heartbeating. */
 async function startFleet(mode: Mode): Promise<Fleet> {
-  const server = await start('./scheduler-server.ts', [mode]);
+  const server = await startBenchProcess('./scheduler-server.ts', [mode]);
   const port = server.hello.port as number;
-  const nodes = await start('./scheduler-nodes.ts', []);
+  const nodes = await startBenchProcess('./scheduler-nodes.ts', []);
   const srv = server.endpoint;
   const before = await srv.request<GcReply>({ cmd: 'gc' } satisfies ServerCommand);
   const connected = await nodes.endpoint.request<{ connectMs: number; burstMs: number }>({ cmd: 'connect', url: `ws://127.0.0.1:${port}/ws/node`, count: NODES, expectAcks: mode === 'scheduler' } satisfies NodesCommand);
