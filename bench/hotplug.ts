@@ -10,7 +10,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +19,7 @@ import { createServicesRuntime } from '../src/cli/node-services.runtime.js';
 import { createBus } from '../src/kernel/bus.js';
 import { bootSystem } from '../src/kernel/system.js';
 import { argNumber, fmt, report, summarize } from './stats.js';
+import { createLoopbackPortAdapter } from '../src/adapters/loopback-port.adapter.js';
 
 const ROUNDS = argNumber('rounds', 30);
 const INTERVAL_MS = argNumber('interval', 10);
@@ -28,15 +28,7 @@ const SERVICE_ID = 'bench-tts';
 const never = () => new AbortController().signal;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+const freePort = (): Promise<number> => createLoopbackPortAdapter().pickFree(never());
 
 async function healthy(url: string): Promise<boolean> {
   try {

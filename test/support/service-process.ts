@@ -8,11 +8,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildServiceDirectory } from '../../src/adapters/service-bundle.adapter.js';
 import type { ServiceBundle } from '../../src/adapters/service-bundle.adapter.js';
+import { createLoopbackPortAdapter } from '../../src/adapters/loopback-port.adapter.js';
 
 export const SERVICES_SOURCE_DIR = resolve(import.meta.dirname, '../../native/services');
 
@@ -38,17 +38,9 @@ export async function buildService(id: string): Promise<BuiltService> {
   return { bundle, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A loopback port that was free a moment ago (bound on port 0, then released). */
+/** A loopback port that was free a moment ago (the OS's choice for port 0, then released). */
 export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+  return createLoopbackPortAdapter().pickFree(new AbortController().signal);
 }
 
 export interface RunningService {

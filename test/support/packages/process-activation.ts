@@ -6,13 +6,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { KernelError } from '../../../src/kernel/errors.js';
 import type { ServiceActivationPort } from '../../../src/kernel/ports/service-activation.port.js';
 import { parseServiceJson } from '../../../src/protocol/service-json.schema.js';
 import { recordPid } from '../pids.js';
+import { freePort } from '../service-process.js';
 
 interface Running {
   version: string;
@@ -21,17 +21,6 @@ interface Running {
   exited: Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthy(port: number): Promise<boolean> {
   try {
