@@ -4,55 +4,29 @@
  * at about half of the download and started again on the same port: the node resumes, and the new
  * hub's byte counter shows that only the missing bytes were sent.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackageDownloadResult } from '../../../src/kernel/ports/hub-client.port.js';
 import { describeSigningKey } from '../../../src/protocol/package-signature.js';
-import { recordPid } from '../../support/pids.js';
+import { runCli, startHubProcess } from '../../support/packages/cli-process.js';
+import type { HubProcess } from '../../support/packages/cli-process.js';
 import { FakeActivation } from '../../support/packages/fake-activation.js';
 import { tinyServer, tinyServiceJson } from '../../support/packages/package-fixtures.js';
 import { currentOf, metricValue, nodeHarness } from '../../support/packages/node-harness.js';
 
-type HubProcess = ChildProcessByStdio<null, Readable, null>;
 let tmp: string;
 let storage: string;
 const hubs = new Set<HubProcess>();
 
-function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['bin/linguamesh.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  recordPid(child.pid);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
-}
-
-/** Starts `linguamesh hub` and resolves with its port once it logs that it listens. */
-function startHubProcess(port: number): Promise<{ child: HubProcess; port: number; exited: Promise<void> }> {
-  const child = spawn(process.execPath, ['bin/linguamesh.js', 'hub', '--host', '127.0.0.1', '--port', String(port), '--storage', storage], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  recordPid(child.pid);
-  hubs.add(child);
-  const exited = new Promise<void>((resolve) => child.on('exit', () => {
-    hubs.delete(child);
-    resolve();
-  }));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      for (const line of buffered.split('\n')) {
-        if (!line.includes('"hub listening"')) continue;
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port, exited });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`hub exited with ${String(code)} before listening`)));
-  });
+/** A hub process on `port` over this test's storage, killed in afterAll if still running. */
+async function startHub(port: number): Promise<HubProcess> {
+  const hub = await startHubProcess({ storage, port });
+  hubs.add(hub);
+  return hub;
 }
 
 beforeAll(async () => {
@@ -66,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const hub of hubs) hub.kill('SIGKILL');
+  for (const hub of hubs) if (hub.child.exitCode === null && hub.child.signalCode === null) hub.child.kill('SIGKILL');
   await rm(tmp, { recursive: true, force: true });
 });
 
@@ -74,14 +48,14 @@ describe('a hub process', () => {
   it('serves CLI-published signed packages; killed mid-download and restarted, it sends only the missing bytes', async () => {
     const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     await writeFile(join(tmp, 'key.pem'), key);
-    const packed = await cli('pkg', 'pack', join(tmp, 'svc'), '--out', join(tmp, 'big-mt.zip'));
+    const packed = await runCli(['pkg', 'pack', join(tmp, 'svc'), '--out', join(tmp, 'big-mt.zip')]);
     expect(packed.code).toBe(0);
-    const [sha256] = packed.out.trim().split(/\s+/);
-    const published = await cli('pkg', 'publish', join(tmp, 'big-mt.zip'), '--storage', storage, '--sign', join(tmp, 'key.pem'));
-    expect([published.code, published.out.trim()]).toEqual([0, `published big-mt@3.0.0 ${sha256} signed`]);
+    const [sha256] = packed.stdout.trim().split(/\s+/);
+    const published = await runCli(['pkg', 'publish', join(tmp, 'big-mt.zip'), '--storage', storage, '--sign', join(tmp, 'key.pem')]);
+    expect([published.code, published.stdout.trim()]).toEqual([0, `published big-mt@3.0.0 ${sha256} signed`]);
     const size = (await stat(join(tmp, 'big-mt.zip'))).size;
 
-    const first = await startHubProcess(0);
+    const first = await startHub(0);
     const hubUrl = `http://127.0.0.1:${first.port}`;
     const signature = (await (await request(`${hubUrl}/api/services/big-mt/3.0.0/signature`)).body.json()) as { key_id: string };
     const { keyId, publicKey } = describeSigningKey(key);
@@ -118,7 +92,7 @@ describe('a hub process', () => {
       expect(partial).toBeGreaterThanOrEqual(size / 2);
       expect(partial).toBeLessThan(size);
 
-      const second = await startHubProcess(first.port);
+      const second = await startHub(first.port);
       let settled = false;
       void install.finally(() => (settled = true)).catch(() => undefined);
       for (let i = 0; i < 200 && !settled; i++) {
