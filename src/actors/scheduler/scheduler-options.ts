@@ -9,9 +9,11 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/validation.js';
 import { ConfigError } from '../../kernel/errors.js';
 import { DEFAULT_DISPATCH_CONFIG, DispatchConfigShape } from './dispatch-options.js';
 import type { DispatchConfig } from './dispatch-options.js';
+import type { NodeStatusOptions } from '../../machines/node-status.machine.js';
 
 /** Node link, registry and store settings, plus sessions and dispatch (`DispatchConfig`). */
-export interface SchedulerConfig extends DispatchConfig {
+/** The node-status machine's rules (`health_check_count`, `failure_window`, …, `offline_retention_ms`) are its `NodeStatusOptions`. */
+export interface SchedulerConfig extends DispatchConfig, NodeStatusOptions {
   /** Interface to listen on. Default `0.0.0.0`. */
   host: string;
   /** TCP port of HTTP and both WebSocket paths; 0 picks a free one (§1.1). Default 5010. */
@@ -30,24 +32,10 @@ export interface SchedulerConfig extends DispatchConfig {
   wsIdleTimeoutMs: number;
   /** Heartbeat period announced in `node_register_ack`, in ms (`heartbeat_interval_ms`). */
   heartbeatIntervalMs: number;
-  /** `health_check_count`. */
-  healthCheckCount: number;
-  /** `failure_window` (at most 31). */
-  failureWindow: number;
-  /** `failure_count`. */
-  failureCount: number;
-  /** `consecutive_failures`. */
-  consecutiveFailures: number;
-  /** `warmup_timeout_ms`, in ms. */
-  warmupTimeoutMs: number;
-  /** `heartbeat_timeout_ms`, in ms. */
-  heartbeatTimeoutMs: number;
   /** `status_scan_interval_ms`: period of the backstop scan, in ms. */
   statusScanIntervalMs: number;
   /** `required_service_types`. */
   requiredServiceTypes: ServiceType[];
-  /** How long an offline node stays listed (and its store record kept) before it is forgotten, in ms. */
-  offlineRetentionMs: number;
   /** Expiry of a node's store record, refreshed by every write, in ms (cleans up after a crashed instance). */
   storeTtlMs: number;
   /** Bound of the whole shutdown, in ms. */
