@@ -119,6 +119,15 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
   const clock = options.clock ?? systemClock;
   let renewTimer: TimerId | undefined;
   const loops: Promise<void>[] = [];
+  // A reader's blocking command can outlive `disconnect()`: when ioredis is between reconnect
+  // attempts, disconnecting settles nothing in its offline queue. The loops race each read with
+  // this, so that `close()` never waits on a Redis that is gone.
+  let markClosed: () => void = () => undefined;
+  const whenClosed = new Promise<null>((resolve) => (markClosed = () => resolve(null)));
+  const read = <T>(command: Promise<T>): Promise<T | null> => {
+    command.catch(() => undefined);
+    return Promise.race([command, whenClosed]);
+  };
 
   const check = (signal: AbortSignal) => {
     if (signal.aborted) throw new AbortedError('fleet call aborted', { cause: signal.reason });
@@ -169,8 +178,8 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
   const readInbox = async () => {
     while (!closed) {
       try {
-        const reply = (await inboxReader.xreadgroup('GROUP', 'g', 'c', 'COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', inbox, '>')) as Array<[string, Array<[string, string[]]>]> | null;
-        if (!reply) continue;
+        const reply = (await read(inboxReader.xreadgroup('GROUP', 'g', 'c', 'COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', inbox, '>'))) as Array<[string, Array<[string, string[]]>]> | null;
+        if (!reply || closed) continue;
         for (const [, entries] of reply) {
           const ids: string[] = [];
           for (const entry of entries) {
@@ -198,11 +207,12 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
     while (!closed) {
       try {
         if (lastId === '$') {
-          const last = (await changesReader.xrevrange(nodeKeys.changes, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+          const last = (await read(changesReader.xrevrange(nodeKeys.changes, '+', '-', 'COUNT', 1))) as Array<[string, string[]]> | null;
+          if (!last) continue;
           lastId = last[0]?.[0] ?? '0-0';
         }
-        const reply = (await changesReader.xread('COUNT', 5_000, 'BLOCK', BLOCK_MS, 'STREAMS', nodeKeys.changes, lastId)) as Array<[string, Array<[string, string[]]>]> | null;
-        if (!reply) continue;
+        const reply = (await read(changesReader.xread('COUNT', 5_000, 'BLOCK', BLOCK_MS, 'STREAMS', nodeKeys.changes, lastId))) as Array<[string, Array<[string, string[]]>]> | null;
+        if (!reply || closed) continue;
         const changed = new Set<string>();
         for (const [, entries] of reply) {
           for (const entry of entries) {
@@ -324,6 +334,7 @@ export function createRedisFleet(options: RedisFleetOptions): RedisFleet {
     async close() {
       if (closed) return;
       closed = true;
+      markClosed();
       clock.clearTimeout(renewTimer);
       const pipeline = client.pipeline();
       pipeline.zrem(instancesKey, instanceId).del(instanceKeyPrefix + instanceId, inbox);

@@ -16,10 +16,12 @@ import type { TestScheduler } from '../../support/test-scheduler.js';
 let t: TestScheduler | undefined;
 let redis: RedisServer | undefined;
 afterEach(async () => {
-  await t?.stop();
-  await redis?.stop();
+  // Cleared first: a failing stop must not be tried again by the next test's hook.
+  const [scheduler, server] = [t, redis];
   t = undefined;
   redis = undefined;
+  await scheduler?.stop();
+  await server?.stop();
 });
 
 describe('scheduler with a Redis capability store', () => {
