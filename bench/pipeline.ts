@@ -25,6 +25,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +59,17 @@ const AUDIO_ROUNDS = argNumber('audio-rounds', 20);
 const PARTS = new Set(process.argv.slice(2).filter((a) => !a.startsWith('--')));
 const wanted = (part: string): boolean => PARTS.size === 0 || PARTS.has(part);
 const RATIO_GOAL = 1.2;
+
+/** Whether `ws` masks and unmasks frames natively (the `bufferutil` dependency) or in JavaScript. */
+function wsMasking(): string {
+  if (process.env.WS_NO_BUFFER_UTIL) return 'JavaScript (WS_NO_BUFFER_UTIL is set)';
+  try {
+    createRequire(import.meta.url).resolve('bufferutil');
+    return 'native (bufferutil)';
+  } catch {
+    return 'JavaScript (bufferutil is not installed)';
+  }
+}
 const OVERHEAD_GOAL_MS = 5;
 const PIPELINE = { use_nmt: true, use_tts: true };
 const RESULT_TIMEOUT_MS = 60_000;
@@ -286,6 +298,7 @@ async function orchestrationOverhead(): Promise<void> {
       ['overhead per job', `p50 ${fmt(over.p50, 2)} ms (goal < ${OVERHEAD_GOAL_MS} ms: ${over.p50 < OVERHEAD_GOAL_MS ? 'met' : 'NOT met'}), p99 ${fmt(over.p99, 2)} ms`],
       // CPU time does not grow with other load on the machine, as wall time does.
       [`CPU per job (this process, less ${fmt(idleCpuPerMs * 1000, 1)} ms/s idle)`, `system ${fmt(cpu.system / JOBS, 2)} ms, direct ${fmt(cpu.direct / JOBS, 2)} ms, overhead ${fmt((cpu.system - cpu.direct) / JOBS, 2)} ms`],
+      ['WebSocket frame masking', wsMasking()],
     ]);
   }
 }
