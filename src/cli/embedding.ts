@@ -200,7 +200,10 @@ export function startHub(options: HubOptions): HubHandle {
   inner.catch(() => undefined);
   let settle!: (exit: RoleExit) => void;
   const stopped = new Promise<RoleExit>((resolve) => (settle = resolve));
-  inner.catch((err: unknown) => settle(failed(err)));
+  inner.then(
+    (hub) => hub.done.then(settle),
+    (err: unknown) => settle(failed(err)),
+  );
   return handle({
     role: 'hub',
     bus,
@@ -215,7 +218,7 @@ export function startHub(options: HubOptions): HubHandle {
     stop: async () => {
       const hub = await inner.catch(() => undefined);
       await hub?.stop();
-      settle({ reason: 'shutdown' });
+      await stopped;
     },
   });
 }

@@ -32,6 +32,7 @@ import type { KernelErrorLike } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { HardwarePort } from '../kernel/ports/hardware.port.js';
+import type { SystemExit } from '../kernel/system.js';
 import { startNodeRole } from './node-role.js';
 import type { NodeRoleHandle } from './node-role.js';
 import { publishReferencePackages, REFERENCE_SERVICE_IDS } from './reference-packages.js';
@@ -125,9 +126,16 @@ export interface AllStatus {
   hub?: { packages: { serviceId: string; versions: string[] }[] };
 }
 
+export type AllRole = 'hub' | 'scheduler' | 'node';
+
+/** Why the three roles stopped: `stop()` was called, or one of them ended on its own (the others were then stopped). */
+export type AllExit = { reason: 'stopped' } | { reason: 'role_ended'; role: AllRole; exit: SystemExit };
+
 export interface AllHandle {
   /** Resolves with the URLs once the node is `ready` in the scheduler; rejects when start fails (everything started is stopped). */
   readonly ready: Promise<AllUrls>;
+  /** Settles once all three roles have stopped. Never rejects. */
+  readonly done: Promise<AllExit>;
   /** Valid once `ready` resolved. */
   readonly urls: AllUrls;
   /** The roles, once each has started. */
@@ -161,6 +169,20 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
     if (lifetime.signal.aborted) throw new AbortedError(`stopped while ${what}`);
   };
 
+  let ended: Extract<AllExit, { reason: 'role_ended' }> | undefined;
+  let settleDone!: (exit: AllExit) => void;
+  const done = new Promise<AllExit>((resolve) => (settleDone = resolve));
+  /** A role whose tree ends while the others run takes them down with it: `up` is one process tree. */
+  const watch = (role: AllRole, roleDone: Promise<SystemExit>) => {
+    void roleDone.then((exit) => {
+      if (state === 'failed' || state === 'stopping' || state === 'stopped' || ended) return;
+      ended = { reason: 'role_ended', role, exit };
+      const error = exit.reason === 'failed' ? exit.error : undefined;
+      log.error({ role, exit: exit.reason, ...(error ? { code: error.code, err: error } : {}) }, `the ${role} stopped on its own: stopping the others`);
+      void handle.stop();
+    });
+  };
+
   const start = async (): Promise<AllUrls> => {
     const config = resolveAllOptions(rest);
     await mkdir(config.dataDir, { recursive: true });
@@ -169,10 +191,12 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
     check('probing the hardware');
 
     hub = await startHub({ host: '127.0.0.1', port: config.hubPort, storageDir: join(config.dataDir, 'hub'), logger: rootLogger.child({ role: 'hub' }), clock });
+    watch('hub', hub.done);
     onProgress({ kind: 'started', role: 'hub', url: hub.url });
     check('starting the hub');
     scheduler = startScheduler({ host: '127.0.0.1', port: config.schedulerPort, allowCpuNodes: cpuNodesAllowed, heartbeatIntervalMs: config.heartbeatIntervalMs, logger: rootLogger, clock });
     await scheduler.ready;
+    watch('scheduler', scheduler.done);
     const schedulerHttp = `http://127.0.0.1:${scheduler.port}`;
     onProgress({ kind: 'started', role: 'scheduler', url: schedulerHttp });
     log.info({ heartbeatIntervalMs: config.heartbeatIntervalMs }, 'single-box fleet: the scheduler asks for a heartbeat every heartbeatIntervalMs (fleet default 15 s); a node is ready after 3 healthy ones');
@@ -201,6 +225,7 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
     const offServices = node.bus.subscribe('service.statusChanged', (e) => onProgress({ kind: 'service', serviceId: e.serviceId, state: e.state, ...(e.reason ? { reason: e.reason } : {}) }));
     void node.done.then(offServices);
     const { httpPort } = await node.ready;
+    watch('node', node.done);
     const nodeUrl = `http://127.0.0.1:${httpPort}`;
     onProgress({ kind: 'started', role: 'node', url: nodeUrl });
     check('starting the node');
@@ -235,12 +260,14 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
     if (!lifetime.signal.aborted) log.error({ err: error, code: error.code }, 'up could not start');
     lifetime.abort();
     await stopRoles().catch((stopErr: unknown) => log.error({ err: stopErr }, 'stop after a failed start'));
+    if (!stopping) settleDone(ended ?? { reason: 'stopped' });
     throw error;
   });
   ready.catch(() => undefined);
 
-  return {
+  const handle: AllHandle = {
     ready,
+    done,
     get urls() {
       if (!urls) throw new KernelError('NOT_READY', 'up is not ready yet: await ready');
       return urls;
@@ -264,10 +291,12 @@ export function startAll(options: StartAllOptions = {}): AllHandle {
         if (before === 'starting') await ready.catch(() => undefined);
         await stopRoles();
         state = 'stopped';
+        settleDone(ended ?? { reason: 'stopped' });
       })();
       return stopping;
     },
   };
+  return handle;
 }
 
 /** The error to report: a role's supervisor giving up names the child's own failure as its cause (PORT_IN_USE…). */

@@ -19,7 +19,7 @@ import { ConfigError } from '../kernel/errors.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { Logger } from '../kernel/logger.js';
 import { bootSystem } from '../kernel/system.js';
-import type { InspectionObserver } from '../kernel/system.js';
+import type { InspectionObserver, SystemExit } from '../kernel/system.js';
 
 export interface HubOptions {
   /** Interface to listen on. Default `0.0.0.0`: nodes on other machines download from the hub. */
@@ -74,6 +74,8 @@ export interface HubHandle {
   readonly catalogue: CatalogueView;
   /** Prometheus text of the hub's counters. */
   metrics(): Promise<string>;
+  /** Settles once the hub's actor tree has stopped, for whatever reason; its server is closed by then. Never rejects. */
+  readonly done: Promise<SystemExit>;
   /** Closes the server and stops the actor tree. Idempotent. */
   stop(): Promise<void>;
 }
@@ -113,7 +115,13 @@ export async function startHub(options: StartHubOptions): Promise<HubHandle> {
     });
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     let stopping: Promise<void> | undefined;
+    // A tree that ends on its own (a child past its restart intensity) takes the server with it.
+    const done = system.done.then(async (exit) => {
+      await server.close();
+      return exit;
+    });
     return {
+      done,
       port: server.port,
       host: config.host,
       url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`,

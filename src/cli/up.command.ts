@@ -1,7 +1,8 @@
 /**
  * `linguamesh up [--demo]`: a hub, a scheduler and a node in this process on loopback, with the
  * reference services published and installed as packages (`startAll`); prints the URLs and serves
- * until SIGINT/SIGTERM, then stops node, scheduler and hub in that order. With `--demo` it runs one
+ * until SIGINT/SIGTERM, then stops node, scheduler and hub in that order; when one of them stops on
+ * its own it stops the others and exits 1. With `--demo` it runs one
  * session with the bundled speech fixtures once ready, prints what came back, stops, and exits 0
  * when every utterance came back (1 otherwise).
  */
@@ -103,7 +104,13 @@ async function run(flags: UpFlags): Promise<number> {
       return 0;
     }
     out('serving; Ctrl-C (SIGINT) or SIGTERM stops it');
-    await signals.signalled;
+    const outcome = await Promise.race([signals.signalled.then(() => undefined), handle.done]);
+    if (outcome?.reason === 'role_ended') {
+      const { role, exit } = outcome;
+      const why = exit.reason === 'failed' ? `${exit.error.code}: ${exit.error.message}` : exit.reason;
+      process.stderr.write(`up: the ${role} stopped on its own (${why}); stopped the others\n`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     progress.close();

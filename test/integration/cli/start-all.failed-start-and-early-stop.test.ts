@@ -48,6 +48,7 @@ describe('startAll that cannot finish starting', () => {
     expect(events.some((e) => e.kind === 'publish')).toBe(false);
     expect(await all.status()).toMatchObject({ state: 'failed', cpuNodesAllowed: false });
     expect(() => all.urls).toThrow(/not ready/);
+    await expect(all.done).resolves.toEqual({ reason: 'stopped' });
     await all.stop();
     expect((await all.status()).state).toBe('stopped');
   });
@@ -70,5 +71,25 @@ describe('startAll that cannot finish starting', () => {
     for (const url of urls) expect(await listening(url)).toBe(false);
     expect(events.some((e) => e.kind === 'publish')).toBe(false);
     expect(await all.status()).toMatchObject({ state: 'stopped', cpuNodesAllowed: true });
+    await expect(all.done).resolves.toEqual({ reason: 'stopped' });
+  });
+
+  it('a role that stops on its own takes the others down: done names it, ready rejects, nothing listens', async () => {
+    const events: StartAllProgress[] = [];
+    const all = startAll({
+      dataDir: join(tmp, 'c'),
+      hardware: new FakeHardware(),
+      onProgress: (e) => {
+        events.push(e);
+        // The hub ends behind startAll's back, as a tree past its restart intensity would.
+        if (e.kind === 'started' && e.role === 'scheduler') void all.hub?.stop();
+      },
+    });
+    await expect(all.done).resolves.toEqual({ reason: 'role_ended', role: 'hub', exit: { reason: 'shutdown' } });
+    await expect(all.ready).rejects.toMatchObject({ code: 'ABORTED' });
+    const urls = events.flatMap((e) => (e.kind === 'started' ? [e.url] : []));
+    expect(urls).toHaveLength(2);
+    for (const url of urls) expect(await listening(url)).toBe(false);
+    expect(await all.status()).toMatchObject({ state: 'stopped' });
   });
 });
