@@ -19,6 +19,7 @@ import { ConfigError } from '../kernel/errors.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { Logger } from '../kernel/logger.js';
 import { bootSystem } from '../kernel/system.js';
+import { DEFAULT_HUB_OPTIONS } from './start-hub.defaults.js';
 import type { InspectionObserver, SystemExit } from '../kernel/system.js';
 
 export interface HubOptions {
@@ -36,13 +37,7 @@ export interface HubOptions {
   closeTimeoutMs: number;
 }
 
-export const DEFAULT_HUB_OPTIONS = {
-  host: '0.0.0.0',
-  port: 5000,
-  rescanIntervalMs: 10_000,
-  adoptAfterMs: 2_000,
-  closeTimeoutMs: 5_000,
-} satisfies Omit<HubOptions, 'storageDir'>;
+export { DEFAULT_HUB_OPTIONS };
 
 /** The fields of `HubOptions` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
 export const HubOptionsShape = {
