@@ -1,7 +1,9 @@
-/** What `linguamesh hub` runs (its flags: src/cli/hub.command.ts): the model hub until SIGINT/SIGTERM. */
+/**
+ * What `linguamesh hub` runs (its flags: src/cli/hub.command.ts): the model hub until SIGINT/SIGTERM.
+ * The hub's code loads once the configuration is known (not for `--print-config`).
+ */
 import type { Command } from 'commander';
 import { isKernelError } from '../kernel/errors.js';
-import { startHub } from './embedding.js';
 import { CLI_DEFAULT_STORAGE } from './hub.command.js';
 import type { HubFlags } from './hub.command.js';
 import { commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role.action.js';
@@ -12,6 +14,7 @@ export async function runHub(flags: HubFlags, self: Command): Promise<void> {
   const keys = { port: flags.port, host: flags.host, storageDir: flags.storage, rescanIntervalMs: flags.rescanIntervalMs };
   const config = loadCommandConfig(self, 'hub', flags, keys, { defaults: { storageDir: CLI_DEFAULT_STORAGE }, flagNames: FLAG_NAMES });
   if (printConfigIfAsked(flags, config)) return;
+  const { startHub } = await import('./embedding.js');
   const logger = commandLogger(config);
   const hub = startHub({ ...config, logger });
   const exit = runUntilStopped('hub', hub, logger);

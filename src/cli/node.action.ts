@@ -1,13 +1,11 @@
 /**
  * What `linguamesh node` runs (its flags: src/cli/node.command.ts): a compute node until
- * SIGINT/SIGTERM, or, with `--probe`, the hardware probe of this machine.
+ * SIGINT/SIGTERM, or, with `--probe`, the hardware probe of this machine. Each loads its code when
+ * it runs (the node's, once the configuration is known: not for `--print-config`).
  */
 import type { Command } from 'commander';
 import { isKernelError } from '../kernel/errors.js';
-import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
-import { rejectionHint } from '../actors/node/link.actor.js';
 import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
-import { startNode } from './embedding.js';
 import { parseHubKeys, schedulerAddresses } from './node.command.js';
 import type { NodeCommandFlags } from './node.command.js';
 import { commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role.action.js';
@@ -34,6 +32,7 @@ function integer(command: Command, flag: string, value: string | undefined): num
 }
 
 export async function probeNode(json: boolean): Promise<void> {
+  const { createHardwareAdapter } = await import('../adapters/hardware.adapter.js');
   const result = await createHardwareAdapter().probe(new AbortController().signal);
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
 }
@@ -65,6 +64,7 @@ export async function runNode(flags: NodeCommandFlags, command: Command): Promis
     hubKeys: flags.hubKey === undefined ? undefined : parseHubKeys(command, flags.hubKey),
   }, { flagNames: FLAG_NAMES });
   if (printConfigIfAsked(flags, config)) return;
+  const [{ startNode }, { rejectionHint }] = await Promise.all([import('./embedding.js'), import('../actors/node/link.actor.js')]);
   const logger = commandLogger(config);
   const { schedulerUrls, ...settings } = config;
   const node = startNode({ ...settings, schedulerUrl: schedulerUrls, logger });

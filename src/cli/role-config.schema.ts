@@ -13,7 +13,7 @@ import { SchedulerConfigShape } from '../actors/scheduler/scheduler-options.js';
 import { NodeSettingsShape } from './node-options.js';
 import { LOG_LEVELS, ROLES } from './role-config.names.js';
 import type { Role } from './role-config.names.js';
-import { HubOptionsShape } from './start-hub.js';
+import { HubOptionsShape } from './hub-options.js';
 
 export { LOG_LEVELS, ROLES };
 export type { Role };

@@ -24,8 +24,8 @@ import { envVarName } from './role-config.names.js';
 import type { NodeSettings } from './node-options.js';
 import { ConfigFileSchema, ObservabilityShape, ROLE_CONFIG_SCHEMAS, SECRET_KEYS } from './role-config.schema.js';
 import type { ConfigFile, HubRoleConfig, NodeRoleConfig, Role, RoleConfigs } from './role-config.schema.js';
-import { resolveHubOptions } from './start-hub.js';
-import type { HubOptions } from './start-hub.js';
+import { resolveHubOptions } from './hub-options.js';
+import type { HubOptions } from './hub-options.js';
 
 const OBSERVABILITY_KEYS = Object.keys(ObservabilityShape);
 

@@ -1,7 +1,9 @@
-/** What `linguamesh scheduler` runs (its flags: src/cli/scheduler.command.ts): one scheduler until SIGINT/SIGTERM. */
+/**
+ * What `linguamesh scheduler` runs (its flags: src/cli/scheduler.command.ts): one scheduler until
+ * SIGINT/SIGTERM. The scheduler's code loads once the configuration is known (not for `--print-config`).
+ */
 import type { Command } from 'commander';
 import { isKernelError } from '../kernel/errors.js';
-import { startScheduler } from './embedding.js';
 import { commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role.action.js';
 import type { SchedulerFlags } from './scheduler.command.js';
 
@@ -11,6 +13,7 @@ export async function runScheduler(flags: SchedulerFlags, self: Command): Promis
   const keys = { port: flags.port, host: flags.host, allowCpuNodes: flags.allowCpuNodes, authToken: flags.authToken, store: flags.store };
   const config = loadCommandConfig(self, 'scheduler', flags, keys, { flagNames: FLAG_NAMES });
   if (printConfigIfAsked(flags, config)) return;
+  const { startScheduler } = await import('./embedding.js');
   const logger = commandLogger(config);
   const scheduler = startScheduler({ ...config, logger });
   const exit = runUntilStopped('scheduler', scheduler, logger);

@@ -1,5 +1,5 @@
-/** The hub's defaults (`HubOptions`, src/cli/start-hub.ts), without the hub: `linguamesh hub --help` shows them. */
-import type { HubOptions } from './start-hub.js';
+/** The hub's defaults (`HubOptions`, src/cli/hub-options.ts), without zod and the hub: `linguamesh hub --help` shows them. */
+import type { HubOptions } from './hub-options.js';
 
 export const DEFAULT_HUB_OPTIONS = {
   host: '0.0.0.0',

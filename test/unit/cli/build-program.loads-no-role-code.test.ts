@@ -5,7 +5,8 @@
  * zod, pino, …); each command's action loads its implementation when it runs
  * (src/cli/<command>.action.ts). A child process records every module it resolves
  * (test/fixtures/cli/build-program.entry.ts); the same trace then has to see those packages once the
- * actions are loaded, so a trace that records nothing cannot pass.
+ * actions and the embedding API they start the roles with are loaded, so a trace that records
+ * nothing cannot pass.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -85,7 +86,7 @@ describe('the CLI program', () => {
     expect(ROLE_PACKAGES.filter((name) => t.definitions.some((url) => packageOf(url) === name))).toEqual([]);
     expect([...defined].flatMap((path) => (roleCode(path) ? [`${path}: ${roleCode(path)}`] : []))).toEqual([]);
 
-    // Loading the actions, the same trace sees every one of those packages and the embedding API.
+    // Loading the actions and the embedding API, the same trace sees every one of those packages.
     const loadedByActions = new Set(t.actions.map(packageOf));
     expect(ROLE_PACKAGES.filter((name) => !loadedByActions.has(name))).toEqual([]);
     expect(t.actions.map(projectPath)).toContain('src/cli/embedding.ts');
