@@ -1,7 +1,8 @@
 /**
  * `linguamesh pkg …`: build and publish packages (pack, publish, keygen; local files), and manage
  * a running node's packages through its control endpoint (list, available, install, uninstall, use).
- * What each command runs is in src/cli/pkg.action.ts, loaded when it runs.
+ * What each command runs is in src/cli/pkg-publish.action.ts (local files) and src/cli/pkg.action.ts
+ * (a node's packages), loaded when it runs.
  */
 import type { Command } from 'commander';
 
@@ -33,6 +34,7 @@ export function parsePackageRef(ref: string): { serviceId: string; version?: str
   return { serviceId: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+const publishing = () => import('./pkg-publish.action.js');
 const action = () => import('./pkg.action.js');
 
 export function registerPkgCommand(program: Command): void {
@@ -44,7 +46,7 @@ export function registerPkgCommand(program: Command): void {
     .option('--out <file>', 'output zip (default <id>-<version>.zip)')
     .option('--sign <key.pem>', 'Ed25519 private key: also write <out>.sig')
     .option('--compression <mode>', 'auto | always | never', 'auto')
-    .action(async (dir: string, opts: PkgPackFlags) => (await action()).packPackage(dir, opts));
+    .action(async (dir: string, opts: PkgPackFlags) => (await publishing()).packPackage(dir, opts));
 
   pkg
     .command('publish <zip>')
@@ -54,13 +56,13 @@ export function registerPkgCommand(program: Command): void {
     .option('--no-stable', 'list it as not stable')
     .option('--sign <key.pem>', 'Ed25519 private key to sign it with (else <zip>.sig is used when present)')
     .option('--force', 'replace a version already published')
-    .action(async (zip: string, opts: PkgPublishFlags) => (await action()).publishZip(zip, opts));
+    .action(async (zip: string, opts: PkgPublishFlags) => (await publishing()).publishZip(zip, opts));
 
   pkg
     .command('keygen')
     .description('create an Ed25519 signing key (PEM) and print its key id and public key for nodes')
     .requiredOption('--out <key.pem>', 'where to write the private key')
-    .action(async (opts: { out: string }) => (await action()).generateSigningKey(opts));
+    .action(async (opts: { out: string }) => (await publishing()).generateSigningKey(opts));
 
   const nodeOption = (cmd: Command) => cmd.option('--node <url>', 'the node control endpoint', DEFAULT_NODE_CONTROL_URL).option('--json', 'print JSON');
 
