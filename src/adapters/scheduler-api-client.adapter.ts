@@ -20,7 +20,7 @@ export interface SchedulerApiClientOptions {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_SCHEDULER_API_CLIENT_OPTIONS = { requestTimeoutMs: 10_000 } satisfies Partial<SchedulerApiClientOptions>;
+export { DEFAULT_SCHEDULER_API_CLIENT_OPTIONS } from './scheduler-api-client.defaults.js';
 
 export interface SchedulerApiClient {
   nodes(signal: AbortSignal): Promise<ApiNodesBody>;

@@ -31,7 +31,7 @@ export interface SessionClientOptions {
   clock: Clock;
 }
 
-export const DEFAULT_SESSION_CLIENT_OPTIONS = { connectTimeoutMs: 10_000, resultTimeoutMs: 120_000, closeTimeoutMs: 2_000 } satisfies Partial<SessionClientOptions>;
+export { DEFAULT_SESSION_CLIENT_OPTIONS } from './session-client.defaults.js';
 
 /** One utterance to send (§6.5): audio already in the negotiated format, base64. */
 export interface OutgoingUtterance {

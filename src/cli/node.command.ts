@@ -1,17 +1,12 @@
 /**
  * `linguamesh node`: runs a compute node, or, with `--probe`, prints what the node would report
- * about this machine and exits.
+ * about this machine and exits (src/cli/node.action.ts, loaded when it runs).
  */
 import type { Command } from 'commander';
-import { isKernelError } from '../kernel/errors.js';
-import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
-import { rejectionHint } from '../actors/node/link.actor.js';
-import type { HardwareProbe } from '../kernel/ports/hardware.port.js';
-import { startNode } from './embedding.js';
-import { addRoleOptions, commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role-command.js';
+import { addRoleOptions } from './role-command.js';
 import type { CommonRoleFlags } from './role-command.js';
 
-interface NodeCommandFlags extends CommonRoleFlags {
+export interface NodeCommandFlags extends CommonRoleFlags {
   scheduler?: string[];
   dataDir?: string;
   httpPort?: string;
@@ -23,27 +18,6 @@ interface NodeCommandFlags extends CommonRoleFlags {
   hubKey?: string[];
   probe?: boolean;
   json?: boolean;
-}
-
-/** The probe for people: one fact per line. */
-export function formatProbe(probe: HardwareProbe): string {
-  const { hardware } = probe;
-  const gpus = hardware.gpus ?? [];
-  const lines = [
-    `platform:  ${probe.platform}`,
-    `cpu:       ${hardware.cpu_cores} cores${probe.cpuModel ? ` (${probe.cpuModel})` : ''}`,
-    `memory:    ${hardware.memory_gb} GB`,
-    gpus.length === 0 ? 'gpus:      none' : `gpus:      ${gpus.length} (from ${probe.gpuSource})`,
-    ...gpus.map((g, i) => `  gpu ${i}:  ${g.name}, ${g.memory_gb} GB`),
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-function integer(command: Command, flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) command.error(`error: ${flag} must be an integer, got "${value}"`);
-  return n;
 }
 
 /** `--hub-key <key_id>=<base64>` flags → the hub keys by key id (each key is checked when the package manager starts). */
@@ -69,66 +43,6 @@ export function schedulerAddresses(flags: readonly string[] | undefined, env: st
   return given.flatMap((value) => value.split(',')).map((part) => part.trim()).filter((part) => part !== '');
 }
 
-async function probe(json: boolean): Promise<void> {
-  const result = await createHardwareAdapter().probe(new AbortController().signal);
-  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatProbe(result));
-}
-
-const FLAG_NAMES = {
-  schedulerUrl: '--scheduler',
-  dataDir: '--data-dir',
-  httpPort: '--http-port',
-  maxConcurrentJobs: '--max-concurrent-jobs',
-  allowCpuServices: '--allow-cpu-services',
-  authToken: '--auth-token',
-  extraServiceDirs: '--service-dir',
-  hubUrl: '--hub',
-  hubKeys: '--hub-key',
-};
-
-async function run(flags: NodeCommandFlags, command: Command): Promise<void> {
-  const schedulers = schedulerAddresses(flags.scheduler, process.env.LINGUAMESH_SCHEDULER);
-  if (flags.hub !== undefined && !/^https?:\/\/[^/]/.test(flags.hub)) command.error(`error: --hub must be an http(s):// URL, got "${flags.hub}"`);
-  const config = loadCommandConfig(command, 'node', flags, {
-    schedulerUrl: schedulers.length > 0 ? schedulers : undefined,
-    dataDir: flags.dataDir,
-    httpPort: integer(command, '--http-port', flags.httpPort),
-    maxConcurrentJobs: integer(command, '--max-concurrent-jobs', flags.maxConcurrentJobs),
-    allowCpuServices: flags.allowCpuServices,
-    authToken: flags.authToken,
-    extraServiceDirs: flags.serviceDir,
-    hubUrl: flags.hub,
-    hubKeys: flags.hubKey === undefined ? undefined : parseHubKeys(command, flags.hubKey),
-  }, { flagNames: FLAG_NAMES });
-  if (printConfigIfAsked(flags, config)) return;
-  const logger = commandLogger(config);
-  const { schedulerUrls, ...settings } = config;
-  const node = startNode({ ...settings, schedulerUrl: schedulerUrls, logger });
-  node.on('link.rejected', (event) => {
-    if (event.retrying) return;
-    // §3.1 step 4: the node stops retrying; the operator must act, so say what to do.
-    process.stderr.write(`linguamesh node: the scheduler refused this node (${event.code}: ${event.message}).\n  What to do: ${rejectionHint(event.code)}.\n`);
-  });
-  node.on('link.registered', (event) => {
-    process.stderr.write(`linguamesh node: registered with ${event.schedulerUrl ?? 'the scheduler'} as ${event.nodeId}\n`);
-  });
-  const exit = runUntilStopped('node', node, logger);
-  try {
-    const { port } = await node.ready;
-    process.stderr.write(`linguamesh node: control endpoint http://127.0.0.1:${port} (GET /status)\n`);
-    const { schedulerUrls } = (await node.status()).link;
-    if (schedulerUrls.length > 1) process.stderr.write(`linguamesh node: schedulers in failover order: ${schedulerUrls.join(', ')}\n`);
-  } catch (err) {
-    // Bad settings found while starting (a hub key that is not a key) end here, as one line for the operator.
-    if (isKernelError(err) && err.code === 'INVALID_CONFIG') {
-      await node.stop();
-      command.error(`error (INVALID_CONFIG): ${err.message}`);
-    }
-    process.stderr.write(`linguamesh node: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
-  process.exitCode = (await exit).reason === 'shutdown' ? 0 : 1;
-}
-
 export function registerNodeCommand(program: Command): void {
   const command = program
     .command('node')
@@ -149,7 +63,8 @@ export function registerNodeCommand(program: Command): void {
     .option('--probe', 'print the hardware probe of this machine and exit')
     .option('--json', 'with --probe: print JSON');
   addRoleOptions(command, 'node').action(async (flags: NodeCommandFlags, self: Command) => {
-    if (flags.probe) await probe(flags.json === true);
-    else await run(flags, self);
+    const { probeNode, runNode } = await import('./node.action.js');
+    if (flags.probe) await probeNode(flags.json === true);
+    else await runNode(flags, self);
   });
 }

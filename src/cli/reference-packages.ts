@@ -11,12 +11,12 @@ import { packServiceDirectory } from '../adapters/package-pack.adapter.js';
 import { buildServiceDirectory } from '../adapters/service-bundle.adapter.js';
 import type { CatalogueView } from '../actors/hub/catalogue.actor.js';
 import { AbortedError } from '../kernel/errors.js';
+import { REFERENCE_SERVICE_IDS } from './start-all.defaults.js';
 
 /** Where the reference services' sources are. */
 export const REFERENCE_SERVICES_DIR = resolve(import.meta.dirname, '../../native/services');
 
-/** The reference services, in the order of the pipeline. */
-export const REFERENCE_SERVICE_IDS = ['asr-pocketsphinx', 'mt-apertium', 'tts-espeak'] as const;
+export { REFERENCE_SERVICE_IDS };
 
 export interface ReferencePackage {
   serviceId: string;

@@ -11,12 +11,12 @@
 import { z } from 'zod';
 import { SchedulerConfigShape } from '../actors/scheduler/scheduler-options.js';
 import { NodeSettingsShape } from './node-options.js';
-import { HubOptionsShape } from './start-hub.js';
+import { LOG_LEVELS, ROLES } from './role-config.names.js';
+import type { Role } from './role-config.names.js';
+import { HubOptionsShape } from './hub-options.js';
 
-export const ROLES = ['node', 'scheduler', 'hub'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS, ROLES };
+export type { Role };
 
 /** Logs and the inspection stream, the same keys for every role. */
 export const ObservabilityShape = {

@@ -20,11 +20,12 @@ import { resolveSchedulerConfig } from '../actors/scheduler/scheduler-options.js
 import type { SchedulerConfig } from '../actors/scheduler/scheduler-options.js';
 import { ConfigError } from '../kernel/errors.js';
 import { resolveNodeSettings } from './node-options.js';
+import { envVarName } from './role-config.names.js';
 import type { NodeSettings } from './node-options.js';
 import { ConfigFileSchema, ObservabilityShape, ROLE_CONFIG_SCHEMAS, SECRET_KEYS } from './role-config.schema.js';
 import type { ConfigFile, HubRoleConfig, NodeRoleConfig, Role, RoleConfigs } from './role-config.schema.js';
-import { resolveHubOptions } from './start-hub.js';
-import type { HubOptions } from './start-hub.js';
+import { resolveHubOptions } from './hub-options.js';
+import type { HubOptions } from './hub-options.js';
 
 const OBSERVABILITY_KEYS = Object.keys(ObservabilityShape);
 
@@ -84,12 +85,7 @@ export function readConfigFile(path: string): ConfigFile {
   return parseWith(ConfigFileSchema, json, `config file ${file}`);
 }
 
-const ENV_PREFIX: Record<Role, string> = { node: 'LINGUAMESH_NODE_', scheduler: 'LINGUAMESH_SCHEDULER_', hub: 'LINGUAMESH_HUB_' };
-
-/** `schedulerUrl` → `LINGUAMESH_NODE_SCHEDULER_URL`. */
-export function envVarName(role: Role, key: string): string {
-  return ENV_PREFIX[role] + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
-}
+export { envVarName };
 
 /** Every environment variable a role reads, by key (for the docs and `--help`). */
 export function envVarNames(role: Role): Record<string, string> {
@@ -146,7 +142,7 @@ export function configFromEnv<R extends Role>(role: R, env: NodeJS.ProcessEnv): 
   if (env.LINGUAMESH_AUTH_TOKEN && 'authToken' in shape) out.authToken = env.LINGUAMESH_AUTH_TOKEN;
   const unknown: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX[role]) || raw === undefined || OTHER_COMMANDS_ENV.has(name)) continue;
+    if (!name.startsWith(envVarName(role, '')) || raw === undefined || OTHER_COMMANDS_ENV.has(name)) continue;
     const key = byName.get(name);
     if (key === undefined) unknown.push(name);
     else out[key] = coerce(shape[key]!, raw);

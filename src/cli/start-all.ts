@@ -20,7 +20,6 @@
  * `process.exit`: the caller decides.
  */
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createHardwareAdapter } from '../adapters/hardware.adapter.js';
@@ -35,8 +34,9 @@ import type { HardwarePort } from '../kernel/ports/hardware.port.js';
 import type { SystemExit } from '../kernel/system.js';
 import { startNodeRole } from './node-role.js';
 import type { NodeRoleHandle } from './node-role.js';
-import { publishReferencePackages, REFERENCE_SERVICE_IDS } from './reference-packages.js';
+import { publishReferencePackages } from './reference-packages.js';
 import type { PublishStep, ReferencePackage } from './reference-packages.js';
+import { DEFAULT_ALL_OPTIONS } from './start-all.defaults.js';
 import { startHub } from './start-hub.js';
 import type { HubHandle } from './start-hub.js';
 import { startScheduler } from './start-scheduler.js';
@@ -62,16 +62,7 @@ export interface AllOptions {
   serviceIds: string[];
 }
 
-export const DEFAULT_ALL_OPTIONS = {
-  dataDir: join(homedir(), '.linguamesh', 'up'),
-  schedulerPort: 0,
-  hubPort: 0,
-  nodePort: 0,
-  heartbeatIntervalMs: 2_000,
-  allowCpuNodes: undefined,
-  readyTimeoutMs: 60_000,
-  serviceIds: [...REFERENCE_SERVICE_IDS],
-} satisfies AllOptions;
+export { DEFAULT_ALL_OPTIONS };
 
 const port = z.number().int().min(0).max(65_535);
 const AllOptionsSchema = z

@@ -4,7 +4,6 @@
  * and `/metrics` (Prometheus text: file responses and bytes sent).
  */
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { hubCatalogueChild } from '../actors/hub/catalogue.actor.js';
 import type { CatalogueView } from '../actors/hub/catalogue.actor.js';
 import { hubRoutes } from '../actors/hub/hub.routes.js';
@@ -15,46 +14,17 @@ import { startHttpServer } from '../adapters/http-server.adapter.js';
 import type { Bus } from '../kernel/bus.js';
 import { systemClock } from '../kernel/clock.js';
 import type { Clock } from '../kernel/clock.js';
-import { ConfigError } from '../kernel/errors.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { Logger } from '../kernel/logger.js';
 import { bootSystem } from '../kernel/system.js';
+import { DEFAULT_HUB_OPTIONS } from './start-hub.defaults.js';
+import { HubOptionsShape, resolveHubOptions } from './hub-options.js';
+import type { HubOptions } from './hub-options.js';
 import type { InspectionObserver, SystemExit } from '../kernel/system.js';
 
-export interface HubOptions {
-  /** Interface to listen on. Default `0.0.0.0`: nodes on other machines download from the hub. */
-  host: string;
-  /** TCP port (PROTOCOL.md §0.5 `hub.port`); 0 picks a free one. */
-  port: number;
-  /** Package storage root (`<storage>/services/<id>/<version>.zip`, `<storage>/models/…`). */
-  storageDir: string;
-  /** Period of the background storage rescans, in ms. */
-  rescanIntervalMs: number;
-  /** Age a zip without sidecar must reach before the hub adopts it, in ms. */
-  adoptAfterMs: number;
-  /** Time in-flight downloads get at stop before their sockets are closed, in ms. */
-  closeTimeoutMs: number;
-}
+export { DEFAULT_HUB_OPTIONS, HubOptionsShape, resolveHubOptions };
+export type { HubOptions };
 
-export const DEFAULT_HUB_OPTIONS = {
-  host: '0.0.0.0',
-  port: 5000,
-  rescanIntervalMs: 10_000,
-  adoptAfterMs: 2_000,
-  closeTimeoutMs: 5_000,
-} satisfies Omit<HubOptions, 'storageDir'>;
-
-/** The fields of `HubOptions` as zod types (the role configuration builds on it: src/cli/role-config.schema.ts). */
-export const HubOptionsShape = {
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65_535),
-  storageDir: z.string().min(1),
-  rescanIntervalMs: z.number().int().positive(),
-  adoptAfterMs: z.number().int().nonnegative(),
-  closeTimeoutMs: z.number().int().nonnegative(),
-};
-
-const HubOptionsSchema = z.object(HubOptionsShape);
 
 export interface StartHubOptions extends Partial<Omit<HubOptions, 'storageDir'>> {
   storageDir: string;
@@ -81,14 +51,6 @@ export interface HubHandle {
 }
 
 export const HUB_VERSION = '0.1.0';
-
-/** Options merged over `DEFAULT_HUB_OPTIONS` and validated; throws INVALID_CONFIG naming the fields. Other keys are ignored. */
-export function resolveHubOptions(options: Partial<HubOptions> & Pick<HubOptions, 'storageDir'>): HubOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const parsed = HubOptionsSchema.safeParse({ ...DEFAULT_HUB_OPTIONS, ...defined });
-  if (!parsed.success) throw new ConfigError(`invalid hub options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
 
 export async function startHub(options: StartHubOptions): Promise<HubHandle> {
   const config = resolveHubOptions(options);

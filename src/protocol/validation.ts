@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { isBase64 } from './base64.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './frame-limits.js';
 
 /** Same brand as `src/kernel/errors.ts`: this error is a member of the KernelError family. */
 const KERNEL_ERROR_BRAND = Symbol.for('linguamesh.KernelError');
@@ -136,8 +137,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, wha
   return result.value;
 }
 
-/** 8 MiB: PROTOCOL.md §1.3 `max_frame_bytes`. */
-export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_MAX_FRAME_BYTES };
 
 /**
  * Decodes one WebSocket text frame into a JSON value. A frame over `maxFrameBytes` is discarded

@@ -36,22 +36,7 @@ export interface DispatchConfig {
   maxClosedSessionsPerConnection: number;
 }
 
-export const DEFAULT_DISPATCH_CONFIG = {
-  jobTimeoutMs: 60_000,
-  maxReassignments: 3,
-  noNodeTimeoutMs: 10_000,
-  noNodeRetryMs: 1_000,
-  resultDedupeMs: 30_000,
-  resultGapGraceMs: 30_000,
-  maxPendingResults: 200,
-  pauseMs: 3_000,
-  maxDurationMs: 10_000,
-  maxBufferBytes: 512_000,
-  paddingManualMs: 280,
-  paddingAutoMs: 220,
-  sessionIdleTimeoutMs: 300_000,
-  maxClosedSessionsPerConnection: 64,
-} as const satisfies DispatchConfig;
+export { DEFAULT_DISPATCH_CONFIG } from './dispatch.defaults.js';
 
 const positiveMs = z.number().int().positive();
 

@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import { ServiceTypeSchema } from '../../protocol/common.schema.js';
 import type { ServiceType } from '../../protocol/common.schema.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/validation.js';
 import { ConfigError } from '../../kernel/errors.js';
-import { DEFAULT_DISPATCH_CONFIG, DispatchConfigShape } from './dispatch-options.js';
+import { DispatchConfigShape } from './dispatch-options.js';
 import type { DispatchConfig } from './dispatch-options.js';
 import type { NodeStatusOptions } from '../../machines/node-status.machine.js';
+import { DEFAULT_SCHEDULER_CONFIG } from './scheduler.defaults.js';
 
 /** Node link, registry and store settings, plus sessions and dispatch (`DispatchConfig`). */
 /** The node-status machine's rules (`health_check_count`, `failure_window`, …, `offline_retention_ms`) are its `NodeStatusOptions`. */
@@ -48,32 +48,7 @@ export interface SchedulerConfig extends DispatchConfig, NodeStatusOptions {
   fleetResyncMs: number;
 }
 
-export const DEFAULT_SCHEDULER_CONFIG = {
-  host: '0.0.0.0',
-  port: 5010,
-  authToken: undefined,
-  allowCpuNodes: false,
-  store: 'memory',
-  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-  wsPingIntervalMs: 15_000,
-  wsIdleTimeoutMs: 45_000,
-  heartbeatIntervalMs: 15_000,
-  healthCheckCount: 3,
-  failureWindow: 5,
-  failureCount: 3,
-  consecutiveFailures: 3,
-  warmupTimeoutMs: 60_000,
-  heartbeatTimeoutMs: 45_000,
-  statusScanIntervalMs: 30_000,
-  requiredServiceTypes: ['asr', 'nmt', 'tts'],
-  offlineRetentionMs: 60_000,
-  storeTtlMs: 180_000,
-  shutdownTimeoutMs: 10_000,
-  instanceLeaseMs: 6_000,
-  reservationLeaseMs: 30_000,
-  fleetResyncMs: 30_000,
-  ...DEFAULT_DISPATCH_CONFIG,
-} as const satisfies Readonly<Omit<SchedulerConfig, 'requiredServiceTypes'> & { requiredServiceTypes: readonly ServiceType[] }>;
+export { DEFAULT_SCHEDULER_CONFIG };
 
 const positiveMs = z.number().int().positive();
 

@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatus } from '../../../src/cli/status.command.js';
+import { runStatus } from '../../../src/cli/status.action.js';
 import { runCli } from '../../support/cli-process.js';
 import { pumpUntil } from '../../support/hotplug-harness.js';
 import { startTestNode } from '../../support/node-harness.js';
