@@ -7,10 +7,28 @@ import { isKernelError } from '../kernel/errors.js';
 import { commandLogger, loadCommandConfig, printConfigIfAsked, runUntilStopped } from './role.action.js';
 import type { SchedulerFlags } from './scheduler.command.js';
 
-const FLAG_NAMES = { port: '--port', host: '--host', allowCpuNodes: '--allow-cpu-nodes', authToken: '--auth-token', store: '--store' };
+const FLAG_NAMES = {
+  port: '--port',
+  host: '--host',
+  allowCpuNodes: '--allow-cpu-nodes',
+  authToken: '--auth-token',
+  store: '--store',
+  instanceLeaseMs: '--instance-lease-ms',
+  reservationLeaseMs: '--reservation-lease-ms',
+  fleetResyncMs: '--fleet-resync-ms',
+};
 
 export async function runScheduler(flags: SchedulerFlags, self: Command): Promise<void> {
-  const keys = { port: flags.port, host: flags.host, allowCpuNodes: flags.allowCpuNodes, authToken: flags.authToken, store: flags.store };
+  const keys = {
+    port: flags.port,
+    host: flags.host,
+    allowCpuNodes: flags.allowCpuNodes,
+    authToken: flags.authToken,
+    store: flags.store,
+    instanceLeaseMs: flags.instanceLeaseMs,
+    reservationLeaseMs: flags.reservationLeaseMs,
+    fleetResyncMs: flags.fleetResyncMs,
+  };
   const config = loadCommandConfig(self, 'scheduler', flags, keys, { flagNames: FLAG_NAMES });
   if (printConfigIfAsked(flags, config)) return;
   const { startScheduler } = await import('./embedding.js');
