@@ -1,0 +1,151 @@
+/**
+ * The fenced updates of the Redis capability store, written in batches: every update issued in one
+ * turn of the event loop (a heartbeat's load and time, a status change, new capabilities) goes to
+ * Redis in one script call, one round trip, instead of a script call per update. Updates of one
+ * node made in the same turn for the same registration are merged, the latest value of each field
+ * winning, so that the state Redis keeps is always the node's last one.
+ *
+ * The script applies each node's part only when the record still carries that registration
+ * (fencing: an older owner never writes over a newer one), refreshes the TTL of both of the node's
+ * keys, and, when asked, the node's entry in the index and an announcement on the changes stream.
+ *
+ * Redis Cluster: one call touches the keys of several nodes and the fleet's keys, which a cluster
+ * serves only when they share a slot. On a cluster a batch would be split by slot (a node's keys
+ * share one, through their hash tag); this store connects to one Redis, so one call carries all.
+ */
+import type { Redis } from 'ioredis';
+
+/** Nodes per script call: a longer call would hold Redis (and every other instance's command) up. */
+export const MAX_BATCH_NODES = 200;
+
+/** Fixed arguments per node, before its field/value pairs. */
+const HEAD = 6;
+
+// KEYS: index zset, changes stream, then per node: its hash, its caps key.
+// ARGV: ttl ms, changes MAXLEN, announcing instance; then per node: node id, registration,
+// caps JSON or '', index score or '', announce '1' or '0', count of field/value pairs, the pairs.
+// Returns 1 or 0 per node: whether its part was applied.
+const BATCH_SCRIPT = `
+redis.replicate_commands()
+local ttl, maxlen, announcer = ARGV[1], ARGV[2], ARGV[3]
+local applied = {}
+local a = 4
+for k = 3, #KEYS, 2 do
+  local id, registration, caps, score, announce = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local first = a + ${HEAD}
+  local last = first + 2 * tonumber(ARGV[a + 5]) - 1
+  a = last + 1
+  if redis.call('HGET', KEYS[k], 'registration') == registration then
+    if caps ~= '' then redis.call('SET', KEYS[k + 1], caps, 'PX', ttl) else redis.call('PEXPIRE', KEYS[k + 1], ttl) end
+    if last >= first then redis.call('HSET', KEYS[k], unpack(ARGV, first, last)) end
+    redis.call('PEXPIRE', KEYS[k], ttl)
+    if score ~= '' then redis.call('ZADD', KEYS[1], 'XX', score, id) end
+    if announce == '1' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'n', id, 'o', announcer) end
+    applied[#applied + 1] = 1
+  else
+    applied[#applied + 1] = 0
+  end
+end
+return applied`;
+
+export interface NodeUpdate {
+  nodeId: string;
+  registrationId: string;
+  /** Hash fields to write, name → value. */
+  fields: Record<string, string>;
+  /** Capabilities JSON when they changed. */
+  caps: string | undefined;
+  /** Announce the node on the changes stream (its status or pools changed). */
+  announce: boolean;
+  /** Refresh the node's score in the index (the writer does so every quarter TTL). */
+  indexScore: number | undefined;
+}
+
+interface Pending extends NodeUpdate {
+  waiters: Array<{ resolve: (applied: boolean) => void; reject: (err: unknown) => void }>;
+}
+
+export interface UpdateBatcherOptions {
+  client: Redis;
+  keys: { node: (id: string) => string; caps: (id: string) => string; index: string; changes: string };
+  ttlMs: number;
+  changesMaxLen: number;
+  /** The instance id written with each announcement. */
+  announceAs: string;
+  /** Nodes per script call. Default `MAX_BATCH_NODES`. */
+  maxBatchNodes?: number;
+}
+
+export interface UpdateBatcher {
+  /** Queues an update for this turn's batch; resolves whether the record took it (fencing). */
+  update(update: NodeUpdate): Promise<boolean>;
+  /** Sends what is queued now, so that a command issued next reaches Redis after it. */
+  flush(): void;
+}
+
+interface BatchCommand {
+  lmBatch(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+}
+
+export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatcher {
+  const { client, keys } = options;
+  const maxNodes = options.maxBatchNodes ?? MAX_BATCH_NODES;
+  const fixed = [String(options.ttlMs), String(options.changesMaxLen), options.announceAs];
+  client.defineCommand('lmBatch', { lua: BATCH_SCRIPT });
+  const script = client as unknown as BatchCommand;
+  /** This turn's updates in the order they were first queued, and the same by node. */
+  let queue: Pending[] = [];
+  let byNode = new Map<string, Pending>();
+  let scheduled = false;
+
+  const send = (batch: Pending[]) => {
+    const keyArgs: string[] = [keys.index, keys.changes];
+    const args: Array<string | number> = [...fixed];
+    for (const u of batch) {
+      keyArgs.push(keys.node(u.nodeId), keys.caps(u.nodeId));
+      const names = Object.keys(u.fields);
+      args.push(u.nodeId, u.registrationId, u.caps ?? '', u.indexScore ?? '', u.announce ? '1' : '0', names.length);
+      for (const name of names) args.push(name, u.fields[name]!);
+    }
+    script.lmBatch(keyArgs.length, ...keyArgs, ...args).then(
+      (applied) => batch.forEach((u, i) => u.waiters.forEach((w) => w.resolve(applied[i] === 1))),
+      (err: unknown) => batch.forEach((u) => u.waiters.forEach((w) => w.reject(err))),
+    );
+  };
+
+  const flush = () => {
+    scheduled = false;
+    if (queue.length === 0) return;
+    const all = queue;
+    queue = [];
+    byNode = new Map();
+    for (let i = 0; i < all.length; i += maxNodes) send(all.slice(i, i + maxNodes));
+  };
+
+  return {
+    update(update) {
+      return new Promise<boolean>((resolve, reject) => {
+        const waiter = { resolve, reject };
+        const pending = byNode.get(update.nodeId);
+        if (pending && pending.registrationId === update.registrationId) {
+          // The same node again this turn: one write with the latest value of every field.
+          Object.assign(pending.fields, update.fields);
+          if (update.caps !== undefined) pending.caps = update.caps;
+          pending.announce ||= update.announce;
+          if (update.indexScore !== undefined) pending.indexScore = update.indexScore;
+          pending.waiters.push(waiter);
+        } else {
+          // A first update, or one for another registration: written after what is queued.
+          const next: Pending = { ...update, fields: { ...update.fields }, waiters: [waiter] };
+          queue.push(next);
+          byNode.set(update.nodeId, next);
+        }
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    flush,
+  };
+}
