@@ -295,6 +295,8 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         return Object.fromEntries([...pools.entries()].sort(([a], [b]) => compareIds(a, b)));
       }),
     close() {
+      // Updates still queued go out before QUIT.
+      if (!closing) writes.flush();
       closing ??= client
         .quit()
         .then(() => undefined)

@@ -140,4 +140,15 @@ describe('redis capability store: batched updates', () => {
     const entries = await raw.xrange(stream, `(${last![0]}`, '+');
     expect(entries.map(([, fields]) => fields)).toEqual([['n', 'node-b', 'o', 'sched-A']]);
   });
+
+  it('writes the updates still queued when it closes before disconnecting', async () => {
+    const { store: closing, prefix } = await open();
+    store = undefined;
+    const node = storedNode('node-1');
+    await closing.put(node, signal);
+    const last = closing.update('node-1', node.registrationId, { load: load(42), lastHeartbeatAt: 9_000 }, signal);
+    await closing.close();
+    expect(await last).toBe(true);
+    expect(await raw.hmget(`${prefix}:{node:node-1}:node`, 'load', 'lastHeartbeatAt')).toEqual([JSON.stringify(load(42)), '9000']);
+  });
 });
