@@ -1,9 +1,11 @@
 /**
- * The fenced updates of the Redis capability store, written in batches: every update issued in one
- * turn of the event loop (a heartbeat's load and time, a status change, new capabilities) goes to
- * Redis in one script call, one round trip, instead of a script call per update. Updates of one
- * node made in the same turn for the same registration are merged, the latest value of each field
- * winning, so that the state Redis keeps is always the node's last one.
+ * The fenced updates of the Redis capability store, written in batches: the updates issued in one
+ * turn of the event loop (a heartbeat's load and time, a status change, new capabilities) go to
+ * Redis in one script call, one round trip, instead of a script call per update. While a batch is
+ * on its way, the next one gathers (so at most one is in flight and, under load, batches grow
+ * rather than queue up). Updates of one node for the same registration within a batch are merged,
+ * the latest value of each field winning, so that the state Redis keeps is always the node's last
+ * one.
  *
  * The script applies each node's part only when the record still carries that registration
  * (fencing: an older owner never writes over a newer one), refreshes the TTL of both of the node's
@@ -77,9 +79,9 @@ export interface UpdateBatcherOptions {
 }
 
 export interface UpdateBatcher {
-  /** Queues an update for this turn's batch; resolves whether the record took it (fencing). */
+  /** Queues an update for the next batch; resolves whether the record took it (fencing). */
   update(update: NodeUpdate): Promise<boolean>;
-  /** Sends what is queued now, so that a command issued next reaches Redis after it. */
+  /** Sends what is queued now, even with a batch in flight, so that a command issued next reaches Redis after it. */
   flush(): void;
 }
 
@@ -97,6 +99,19 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
   let queue: Pending[] = [];
   let byNode = new Map<string, Pending>();
   let scheduled = false;
+  /** Script calls sent and not answered yet. */
+  let inFlight = 0;
+
+  const schedule = () => {
+    if (scheduled || inFlight > 0 || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+
+  const settled = () => {
+    inFlight--;
+    schedule();
+  };
 
   const send = (batch: Pending[]) => {
     const keyArgs: string[] = [keys.index, keys.changes];
@@ -107,9 +122,16 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
       args.push(u.nodeId, u.registrationId, u.caps ?? '', u.indexScore ?? '', u.announce ? '1' : '0', names.length);
       for (const name of names) args.push(name, u.fields[name]!);
     }
+    inFlight++;
     script.lmBatch(keyArgs.length, ...keyArgs, ...args).then(
-      (applied) => batch.forEach((u, i) => u.waiters.forEach((w) => w.resolve(applied[i] === 1))),
-      (err: unknown) => batch.forEach((u) => u.waiters.forEach((w) => w.reject(err))),
+      (applied) => {
+        settled();
+        batch.forEach((u, i) => u.waiters.forEach((w) => w.resolve(applied[i] === 1)));
+      },
+      (err: unknown) => {
+        settled();
+        batch.forEach((u) => u.waiters.forEach((w) => w.reject(err)));
+      },
     );
   };
 
@@ -140,10 +162,7 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
           queue.push(next);
           byNode.set(update.nodeId, next);
         }
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
+        schedule();
       });
     },
     flush,

@@ -151,4 +151,25 @@ describe('redis capability store: batched updates', () => {
     expect(await last).toBe(true);
     expect(await raw.hmget(`${prefix}:{node:node-1}:node`, 'load', 'lastHeartbeatAt')).toEqual([JSON.stringify(load(42)), '9000']);
   });
+
+  it('keeps one batch in flight: updates made meanwhile gather into the next one, the latest winning', async () => {
+    const { store } = await open();
+    const a = storedNode('node-a');
+    const b = storedNode('node-b');
+    await store.put(a, signal);
+    await store.put(b, signal);
+    const before = await scriptCalls();
+    // Redis holds write commands for a while: the first batch stays in flight.
+    await raw.client('PAUSE', 300, 'WRITE');
+    const first = store.update('node-a', a.registrationId, { load: load(1) }, signal);
+    const later: Array<Promise<boolean>> = [];
+    for (let i = 2; i <= 4; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      later.push(store.update('node-b', b.registrationId, { load: load(i), lastHeartbeatAt: i }, signal));
+    }
+    expect(await Promise.all([first, ...later])).toEqual([true, true, true, true]);
+    expect((await scriptCalls()) - before).toBe(2);
+    expect((await store.get('node-b', signal))?.load).toEqual(load(4));
+    expect((await store.get('node-b', signal))?.lastHeartbeatAt).toBe(4);
+  });
 });
