@@ -20,32 +20,28 @@ import type { Redis } from 'ioredis';
 /** Nodes per script call: a longer call would hold Redis (and every other instance's command) up. */
 export const MAX_BATCH_NODES = 200;
 
-/** Fixed arguments per node, before its field/value pairs. */
-const HEAD = 6;
-
 // KEYS: index zset, changes stream, then per node: its hash, its caps key.
-// ARGV: ttl ms, changes MAXLEN, announcing instance; then per node: node id, registration,
-// caps JSON or '', index score or '', announce '1' or '0', count of field/value pairs, the pairs.
+// ARGV: ttl ms, changes MAXLEN, announcing instance, then the nodes as one JSON array (one
+// argument rather than a dozen per node: building and sending many arguments is what costs the
+// client): per node [node id, registration, caps JSON or '', index score or '', announce '1' or
+// '0', then field, value, field, value…], every item a string.
 // Returns 1 or 0 per node: whether its part was applied.
 const BATCH_SCRIPT = `
 redis.replicate_commands()
 local ttl, maxlen, announcer = ARGV[1], ARGV[2], ARGV[3]
+local nodes = cjson.decode(ARGV[4])
 local applied = {}
-local a = 4
-for k = 3, #KEYS, 2 do
-  local id, registration, caps, score, announce = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local first = a + ${HEAD}
-  local last = first + 2 * tonumber(ARGV[a + 5]) - 1
-  a = last + 1
-  if redis.call('HGET', KEYS[k], 'registration') == registration then
-    if caps ~= '' then redis.call('SET', KEYS[k + 1], caps, 'PX', ttl) else redis.call('PEXPIRE', KEYS[k + 1], ttl) end
-    if last >= first then redis.call('HSET', KEYS[k], unpack(ARGV, first, last)) end
-    redis.call('PEXPIRE', KEYS[k], ttl)
-    if score ~= '' then redis.call('ZADD', KEYS[1], 'XX', score, id) end
-    if announce == '1' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'n', id, 'o', announcer) end
-    applied[#applied + 1] = 1
+for i, n in ipairs(nodes) do
+  local hash, caps = KEYS[2 * i + 1], KEYS[2 * i + 2]
+  if redis.call('HGET', hash, 'registration') == n[2] then
+    if n[3] ~= '' then redis.call('SET', caps, n[3], 'PX', ttl) else redis.call('PEXPIRE', caps, ttl) end
+    if #n > 5 then redis.call('HSET', hash, unpack(n, 6)) end
+    redis.call('PEXPIRE', hash, ttl)
+    if n[4] ~= '' then redis.call('ZADD', KEYS[1], 'XX', n[4], n[1]) end
+    if n[5] == '1' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'n', n[1], 'o', announcer) end
+    applied[i] = 1
   else
-    applied[#applied + 1] = 0
+    applied[i] = 0
   end
 end
 return applied`;
@@ -53,7 +49,7 @@ return applied`;
 export interface NodeUpdate {
   nodeId: string;
   registrationId: string;
-  /** Hash fields to write, name → value. */
+  /** Hash fields to write, name → value; the batcher takes this object over (merges into it). */
   fields: Record<string, string>;
   /** Capabilities JSON when they changed. */
   caps: string | undefined;
@@ -86,7 +82,8 @@ export interface UpdateBatcher {
 }
 
 interface BatchCommand {
-  lmBatch(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  /** Array arguments are flattened by ioredis. */
+  lmBatch(numKeys: number, keys: string[], fixed: string[], nodes: string): Promise<number[]>;
 }
 
 export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatcher {
@@ -115,15 +112,15 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
 
   const send = (batch: Pending[]) => {
     const keyArgs: string[] = [keys.index, keys.changes];
-    const args: Array<string | number> = [...fixed];
+    const nodes: string[][] = [];
     for (const u of batch) {
       keyArgs.push(keys.node(u.nodeId), keys.caps(u.nodeId));
-      const names = Object.keys(u.fields);
-      args.push(u.nodeId, u.registrationId, u.caps ?? '', u.indexScore ?? '', u.announce ? '1' : '0', names.length);
-      for (const name of names) args.push(name, u.fields[name]!);
+      const node = [u.nodeId, u.registrationId, u.caps ?? '', u.indexScore === undefined ? '' : String(u.indexScore), u.announce ? '1' : '0'];
+      for (const name in u.fields) node.push(name, u.fields[name]!);
+      nodes.push(node);
     }
     inFlight++;
-    script.lmBatch(keyArgs.length, ...keyArgs, ...args).then(
+    script.lmBatch(keyArgs.length, keyArgs, fixed, JSON.stringify(nodes)).then(
       (applied) => {
         settled();
         batch.forEach((u, i) => u.waiters.forEach((w) => w.resolve(applied[i] === 1)));
@@ -158,7 +155,7 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
           pending.waiters.push(waiter);
         } else {
           // A first update, or one for another registration: written after what is queued.
-          const next: Pending = { ...update, fields: { ...update.fields }, waiters: [waiter] };
+          const next: Pending = { ...update, waiters: [waiter] };
           queue.push(next);
           byNode.set(update.nodeId, next);
         }
