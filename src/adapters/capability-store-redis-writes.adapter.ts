@@ -92,7 +92,7 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
   const fixed = [String(options.ttlMs), String(options.changesMaxLen), options.announceAs];
   client.defineCommand('lmBatch', { lua: BATCH_SCRIPT });
   const script = client as unknown as BatchCommand;
-  /** This turn's updates in the order they were first queued, and the same by node. */
+  /** The next batch's updates in the order they were first queued, and the same by node. */
   let queue: Pending[] = [];
   let byNode = new Map<string, Pending>();
   let scheduled = false;
@@ -147,7 +147,7 @@ export function createUpdateBatcher(options: UpdateBatcherOptions): UpdateBatche
         const waiter = { resolve, reject };
         const pending = byNode.get(update.nodeId);
         if (pending && pending.registrationId === update.registrationId) {
-          // The same node again this turn: one write with the latest value of every field.
+          // The same node again in this batch: one write with the latest value of every field.
           Object.assign(pending.fields, update.fields);
           if (update.caps !== undefined) pending.caps = update.caps;
           pending.announce ||= update.announce;
