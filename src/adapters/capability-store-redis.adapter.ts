@@ -13,14 +13,16 @@
  * disappear on their own; an instance that stops removes its records (`removeOwnedBy`).
  *
  * Fencing: the owner that registered a node last wins; every update and removal compares the
- * record's registration in its Lua script, so an older owner never writes over a newer one. A
- * heartbeat is one round trip: the script, the index refresh and the announcement are pipelined.
+ * record's registration in its Lua script, so an older owner never writes over a newer one.
+ * Updates are batched (capability-store-redis-writes.adapter.ts): all those of one turn of the
+ * event loop, index refreshes and announcements included, are one script call, one round trip.
  */
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AbortedError, KernelError } from '../kernel/errors.js';
 import type { CapabilityStorePort, NodeCapabilities, PoolVariant, StoredNode, StoredNodePatch } from '../kernel/ports/capability-store.port.js';
 import type { RemoteNode } from '../kernel/ports/fleet.port.js';
+import { createUpdateBatcher } from './capability-store-redis-writes.adapter.js';
 import { CapabilityByTypeSchema, HardwareSchema, InstalledServiceSchema, NmtPairSchema, NodeStatusSchema } from '../protocol/index.js';
 
 export interface RedisCapabilityStoreOptions {
@@ -53,15 +55,6 @@ export function redisNodeKeys(prefix: string) {
   };
 }
 
-// KEYS: node hash, caps. ARGV: registration, ttl ms, caps JSON or '', then field/value pairs.
-// (The index `lm:{fleet}:nodes` is refreshed by the writer every quarter TTL, not at every update.)
-const UPDATE_SCRIPT = `
-if redis.call('HGET', KEYS[1], 'registration') ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) else redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if #ARGV > 3 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
-
 // KEYS: node hash, caps. ARGV: field to compare (`registration` or `owner`), expected value.
 const REMOVE_SCRIPT = `
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
@@ -69,7 +62,6 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
 
 interface ScriptCommands {
-  lmUpdate(node: string, caps: string, ...args: string[]): Promise<number>;
   lmRemove(node: string, caps: string, field: string, expected: string): Promise<number>;
 }
 
@@ -133,20 +125,24 @@ function unavailable(err: unknown): KernelError {
 }
 
 /** Hash fields of a patch (JSON for objects); `capabilities` goes to its own key. */
-function patchFields(patch: StoredNodePatch): string[] {
-  const fields: string[] = [];
-  if (patch.status !== undefined) fields.push('status', patch.status);
-  if (patch.reason !== undefined) fields.push('reason', patch.reason);
-  if (patch.pools !== undefined) fields.push('pools', JSON.stringify(patch.pools));
-  if (patch.load !== undefined) fields.push('load', JSON.stringify(patch.load));
-  if (patch.lastHeartbeatAt !== undefined) fields.push('lastHeartbeatAt', String(patch.lastHeartbeatAt));
+function patchRecord(patch: StoredNodePatch): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (patch.status !== undefined) fields.status = patch.status;
+  if (patch.reason !== undefined) fields.reason = patch.reason;
+  if (patch.pools !== undefined) fields.pools = JSON.stringify(patch.pools);
+  if (patch.load !== undefined) fields.load = JSON.stringify(patch.load);
+  if (patch.lastHeartbeatAt !== undefined) fields.lastHeartbeatAt = String(patch.lastHeartbeatAt);
   return fields;
+}
+
+/** The same as field/value pairs. */
+function patchFields(patch: StoredNodePatch): string[] {
+  return Object.entries(patchRecord(patch)).flat();
 }
 
 /** Connects (bounded by `connectTimeoutMs`) and returns the store; rejects STORE_UNAVAILABLE. */
 export async function createRedisCapabilityStore(options: RedisCapabilityStoreOptions): Promise<CapabilityStorePort> {
   const prefix = options.keyPrefix ?? 'lm';
-  const ttl = String(options.ttlMs);
   const keys = redisNodeKeys(prefix);
   const indexKey = keys.index;
   const nodeKey = keys.node;
@@ -163,9 +159,9 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
   });
   // Without a listener ioredis reports connection errors on stderr; failed commands reject anyway.
   client.on('error', () => undefined);
-  client.defineCommand('lmUpdate', { numberOfKeys: 2, lua: UPDATE_SCRIPT });
   client.defineCommand('lmRemove', { numberOfKeys: 2, lua: REMOVE_SCRIPT });
   const scripts = client as unknown as ScriptCommands;
+  const writes = createUpdateBatcher({ client, keys, ttlMs: options.ttlMs, changesMaxLen: CHANGES_MAXLEN, announceAs: options.announceAs ?? '' });
   try {
     await client.connect();
   } catch (err) {
@@ -173,8 +169,10 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
     throw unavailable(err);
   }
 
-  const run = async <T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> => {
+  /** Every call but `update` sends the queued updates first: commands reach Redis in call order. */
+  const run = async <T>(signal: AbortSignal, fn: () => Promise<T>, batched = false): Promise<T> => {
     if (signal.aborted) throw new AbortedError('capability store call aborted');
+    if (!batched) writes.flush();
     try {
       return await fn();
     } catch (err) {
@@ -244,23 +242,22 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         if (failed) throw failed[0];
       }),
     update: (nodeId, registrationId, patch, signal) =>
-      run(signal, async () => {
-        const caps = patch.capabilities ? JSON.stringify(patch.capabilities) : '';
-        // One round trip: the fenced script, the index refresh (XX: never re-adds a removed node)
-        // and, when status or pools changed, the announcement.
-        const pipeline = client.pipeline();
-        (pipeline as unknown as ScriptCommands).lmUpdate(nodeKey(nodeId), capsKey(nodeId), registrationId, ttl, caps, ...patchFields(patch));
+      run(signal, () => {
         const now = Date.now();
+        let indexScore: number | undefined;
         if (now - (indexedAt.get(nodeId) ?? 0) > options.ttlMs / 4) {
           indexedAt.set(nodeId, now);
-          pipeline.zadd(indexKey, 'XX', now + options.ttlMs, nodeId);
+          indexScore = now + options.ttlMs;
         }
-        if (announce && (patch.status !== undefined || patch.pools !== undefined)) pipeline.call(...(changed(nodeId) as [string, ...string[]]));
-        const replies = (await pipeline.exec()) ?? [];
-        const [err, applied] = replies[0] ?? [new Error('no reply')];
-        if (err) throw err;
-        return applied === 1;
-      }),
+        return writes.update({
+          nodeId,
+          registrationId,
+          fields: patchRecord(patch),
+          caps: patch.capabilities ? JSON.stringify(patch.capabilities) : undefined,
+          announce: announce && (patch.status !== undefined || patch.pools !== undefined),
+          indexScore,
+        });
+      }, true),
     get: (nodeId, signal) =>
       run(signal, async () => {
         const [hash, caps] = await Promise.all([client.hgetall(nodeKey(nodeId)), client.get(capsKey(nodeId))]);
@@ -298,6 +295,8 @@ export async function createRedisCapabilityStore(options: RedisCapabilityStoreOp
         return Object.fromEntries([...pools.entries()].sort(([a], [b]) => compareIds(a, b)));
       }),
     close() {
+      // Updates still queued go out before QUIT.
+      if (!closing) writes.flush();
       closing ??= client
         .quit()
         .then(() => undefined)
