@@ -5,8 +5,8 @@
  * What it runs is in src/cli/status.action.ts, loaded when it runs.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { DEFAULT_SCHEDULER_API_CLIENT_OPTIONS } from '../adapters/scheduler-api-client.defaults.js';
+import { positiveIntFlag } from './flag-values.js';
 
 export interface StatusFlags {
   /** Base URL of the scheduler (`http://host:port`; `ws://` and a bare `host:port` are accepted). */
@@ -23,12 +23,6 @@ export const DEFAULT_STATUS_FLAGS = {
   timeoutMs: DEFAULT_SCHEDULER_API_CLIENT_OPTIONS.requestTimeoutMs,
 } satisfies StatusFlags;
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
@@ -36,7 +30,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--scheduler <url>', 'scheduler base URL', DEFAULT_STATUS_FLAGS.scheduler)
     .option('--json', 'print one JSON object instead of tables', false)
     .option('--auth-token <token>', 'the scheduler\'s shared secret (or LINGUAMESH_AUTH_TOKEN)')
-    .option('--timeout-ms <ms>', 'longest wait for each API answer, in ms', positiveInt, DEFAULT_STATUS_FLAGS.timeoutMs)
+    .option('--timeout-ms <ms>', 'longest wait for each API answer, in ms', positiveIntFlag, DEFAULT_STATUS_FLAGS.timeoutMs)
     .action(async (flags: StatusFlags) => {
       const { runStatus } = await import('./status.action.js');
       process.exitCode = await runStatus({ ...flags, authToken: flags.authToken ?? process.env.LINGUAMESH_AUTH_TOKEN });

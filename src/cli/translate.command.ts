@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_SESSION_CLIENT_OPTIONS } from '../adapters/session-client.defaults.js';
 import { normalizeLanguage } from '../protocol/language.js';
+import { positiveIntFlag } from './flag-values.js';
 
 export interface TranslateFlags {
   from: string;
@@ -34,12 +35,6 @@ export const DEFAULT_TRANSLATE_FLAGS = {
   logLevel: 'warn',
 } satisfies Partial<TranslateFlags>;
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
 function language(value: string): string {
   const code = normalizeLanguage(value);
   if (!/^[a-z]{2,3}$/.test(code)) throw new InvalidArgumentError('must be a language code such as en or es');
@@ -58,8 +53,8 @@ export function registerTranslateCommand(program: Command): void {
     .option('--auth-token <token>', 'the scheduler\'s shared secret (or LINGUAMESH_AUTH_TOKEN)')
     .addOption(new Option('--format <format>', 'audio format on the wire, both ways').choices(['opus', 'pcm16']).default(DEFAULT_TRANSLATE_FLAGS.format))
     .option('--json', 'print one JSON object instead of text', false)
-    .option('--max-utterance-ms <ms>', 'longest utterance sent; longer speech is cut at pauses', positiveInt, DEFAULT_TRANSLATE_FLAGS.maxUtteranceMs)
-    .option('--result-timeout-ms <ms>', 'give up on results after this long without a word from the scheduler', positiveInt, DEFAULT_TRANSLATE_FLAGS.resultTimeoutMs)
+    .option('--max-utterance-ms <ms>', 'longest utterance sent; longer speech is cut at pauses', positiveIntFlag, DEFAULT_TRANSLATE_FLAGS.maxUtteranceMs)
+    .option('--result-timeout-ms <ms>', 'give up on results after this long without a word from the scheduler', positiveIntFlag, DEFAULT_TRANSLATE_FLAGS.resultTimeoutMs)
     .option('--log-level <level>', 'pino log level of the client\'s own logs (on stderr)', DEFAULT_TRANSLATE_FLAGS.logLevel)
     .action(async (input: string, flags: TranslateFlags) => {
       const { runTranslate } = await import('./translate.action.js');

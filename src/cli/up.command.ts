@@ -8,8 +8,8 @@
  * when it runs.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { DEFAULT_ALL_OPTIONS } from './start-all.defaults.js';
+import { portFlag, positiveMsFlag } from './flag-values.js';
 
 export interface UpFlags {
   demo: boolean;
@@ -21,28 +21,16 @@ export interface UpFlags {
   logLevel: string;
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a TCP port (0–65535)');
-  return n;
-}
-
-function positiveMs(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number of milliseconds above 0');
-  return n;
-}
-
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('run a hub, a scheduler and a node on loopback, with the reference services installed as packages')
     .option('--demo', 'once ready, translate the bundled speech fixtures (en → es) in one session, print the results, stop', false)
     .option('--data-dir <dir>', 'hub storage, node state, builds and demo output', DEFAULT_ALL_OPTIONS.dataDir)
-    .option('--port <port>', 'scheduler port: HTTP, /ws/node, /ws/session (0 picks a free one)', port, DEFAULT_ALL_OPTIONS.schedulerPort)
-    .option('--hub-port <port>', 'hub port (0 picks a free one)', port, DEFAULT_ALL_OPTIONS.hubPort)
-    .option('--node-port <port>', "node control endpoint's port (0 picks a free one)", port, DEFAULT_ALL_OPTIONS.nodePort)
-    .option('--heartbeat-interval-ms <ms>', 'heartbeat period the scheduler asks of the node (a fleet uses 15000)', positiveMs, DEFAULT_ALL_OPTIONS.heartbeatIntervalMs)
+    .option('--port <port>', 'scheduler port: HTTP, /ws/node, /ws/session (0 picks a free one)', portFlag, DEFAULT_ALL_OPTIONS.schedulerPort)
+    .option('--hub-port <port>', 'hub port (0 picks a free one)', portFlag, DEFAULT_ALL_OPTIONS.hubPort)
+    .option('--node-port <port>', "node control endpoint's port (0 picks a free one)", portFlag, DEFAULT_ALL_OPTIONS.nodePort)
+    .option('--heartbeat-interval-ms <ms>', 'heartbeat period the scheduler asks of the node (a fleet uses 15000)', positiveMsFlag, DEFAULT_ALL_OPTIONS.heartbeatIntervalMs)
     .option('--log-level <level>', 'pino log level of the JSON logs on stderr', process.env.LOG_LEVEL ?? 'warn')
     .action(async (flags: UpFlags) => {
       const { runUp } = await import('./up.action.js');

@@ -23,7 +23,7 @@ const SEPARATOR = '--- actions';
 const ROLE_PACKAGES = ['xstate', 'ioredis', 'prom-client', 'piscina', 'ws', 'undici', 'zod', 'pino', 'systeminformation', 'cli-progress'];
 
 /** Modules of src/cli/ besides the `*.command.ts` files that defining the commands may load. */
-const CHEAP_CLI_MODULES = new Set(['src/cli/main.ts', 'src/cli/role-command.ts', 'src/cli/role-config.names.ts']);
+const CHEAP_CLI_MODULES = new Set(['src/cli/main.ts', 'src/cli/role-command.ts', 'src/cli/role-config.names.ts', 'src/cli/flag-values.ts']);
 
 /** Why a project module has no place in the command definitions, or undefined when it has one. */
 function roleCode(path: string): string | undefined {
