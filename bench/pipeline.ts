@@ -8,9 +8,11 @@
  *     translation, a 1.6 s WAV) and its audio port is the passthrough one (the audio workers are
  *     (b)'s subject). A client sends a real fixture's pcm16 as an `utterance` and waits for its
  *     `translation_result`. The baseline is the same three HTTP calls with the same bodies made
- *     directly in sequence over kept-alive connections. Pairs alternate (system, direct) so load
- *     from elsewhere falls on both; printed: both latencies, their ratio (goal ≤ 1.2) and the
- *     overhead per pair, p50 (goal < 5 ms) and p99.
+ *     directly in sequence over kept-alive connections. A third path is the floor
+ *     (bench/bare-relay.ts): the same four WebSocket hops and three calls with nothing but `ws` and
+ *     JSON on them, what any design with these hops pays. The three alternate, in rotating order, so
+ *     load from elsewhere falls on all; printed: the latencies, the ratios to the baseline (goal
+ *     ≤ 1.2) and the overhead per job, p50 (goal < 5 ms) and p99.
  * (b) Audio workers: decode + resample + Silero VAD in × real time per core (goal ≥ 100×), the
  *     measurement of bench/audio.ts (bench/audio-throughput.ts) against the engines on this thread.
  * (c) The real engines: a scheduler and a node (`startNodeRole`) running the reference services
@@ -18,7 +20,7 @@
  *     Plan-A chunks, and end of speech (the `is_final` chunk) → `translation_result` is timed,
  *     p50/p99; the baseline is ASR → NMT → TTS called directly on the same service processes.
  *
- *   npx tsx bench/pipeline.ts [overhead] [audio] [engines] [--jobs=300] [--rounds=3] [--audio-rounds=20]
+ *   npx tsx bench/pipeline.ts [overhead] [audio] [engines] [--jobs=300] [--warmup=100] [--rounds=3] [--audio-rounds=20]
  *
  * Every process and server it starts is stopped before it exits, also on SIGINT/SIGTERM.
  */
@@ -41,6 +43,7 @@ import { createBus } from '../src/kernel/bus.js';
 import { systemClock } from '../src/kernel/clock.js';
 import { silentLogger } from '../src/kernel/logger.js';
 import { joinPlanA, splitPlanA } from '../src/protocol/plan-a.js';
+import { encodeFrame, encodeJson } from '../src/protocol/validation.js';
 import { FakeHardware } from '../test/fakes/hardware.fake.js';
 import { PassthroughAudio } from '../test/fakes/passthrough-audio.fake.js';
 import { FakeServiceRegistry } from '../test/fakes/service-registry.fake.js';
@@ -49,8 +52,10 @@ import type { Message } from '../test/support/dispatch-harness.js';
 import { STANDARD_SERVICES } from '../test/support/jobs-harness.js';
 import { buildService } from '../test/support/service-process.js';
 import type { BuiltService } from '../test/support/service-process.js';
+import { LinkClient } from '../test/support/node-link-client.js';
 import { loadSpeechFixtures } from '../test/support/speech-fixtures.js';
 import { benchSpeech, measurePrepare } from './audio-throughput.js';
+import { startBareRelay } from './bare-relay.js';
 import { argNumber, fmt, report, summarize } from './stats.js';
 
 const JOBS = argNumber('jobs', 300);
@@ -59,6 +64,8 @@ const AUDIO_ROUNDS = argNumber('audio-rounds', 20);
 const PARTS = new Set(process.argv.slice(2).filter((a) => !a.startsWith('--')));
 const wanted = (part: string): boolean => PARTS.size === 0 || PARTS.has(part);
 const RATIO_GOAL = 1.2;
+/** Jobs of each path before any is timed, so the JIT has optimised every path. */
+const WARMUP_JOBS = argNumber('warmup', 100);
 
 /** Whether `ws` masks and unmasks frames natively (the `bufferutil` dependency) or in JavaScript. */
 function wsMasking(): string {
@@ -128,8 +135,8 @@ function json(res: ServerResponse, value: unknown): void {
   res.end(body);
 }
 
-/** Kept-alive connections per origin, as the node's speech adapter holds them. */
-function directClient(): { post(baseUrl: string, path: string, body: unknown): Promise<Buffer>; close(): Promise<void> } {
+/** Kept-alive connections per origin and bodies written with `encodeJson`, as the node's speech adapter does. */
+function directClient(): { post(baseUrl: string, path: string, body: object): Promise<Buffer>; close(): Promise<void> } {
   const pools = new Map<string, Pool>();
   return {
     async post(baseUrl, path, body) {
@@ -138,7 +145,7 @@ function directClient(): { post(baseUrl: string, path: string, body: unknown): P
         pool = new Pool(baseUrl, { connections: 8, keepAliveTimeout: 30_000 });
         pools.set(baseUrl, pool);
       }
-      const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
+      const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json; charset=utf-8' }, body: encodeJson(body) });
       const bytes = Buffer.from(await res.body.arrayBuffer());
       if (res.statusCode !== 200) throw new Error(`${baseUrl}${path} answered ${res.statusCode}: ${bytes.toString('utf8').slice(0, 200)}`);
       return bytes;
@@ -171,10 +178,18 @@ async function session(scheduler: SchedulerHandle, init: Record<string, unknown>
   return client;
 }
 
+/**
+ * The next message that is not a `ui_event`, which must be a `translation_result`. Every message is
+ * taken, `ui_event`s too, as a client handles them: left in the harness's inbox they would pile up,
+ * and each wait would scan them all (the system's latency would grow with every job).
+ */
 async function nextResult(client: SessionClient): Promise<Message> {
-  const message = await client.next((m) => m.type !== 'ui_event', RESULT_TIMEOUT_MS);
-  if (message.type !== 'translation_result') throw new Error(`expected a translation_result, got ${JSON.stringify(message).slice(0, 300)}`);
-  return message;
+  for (;;) {
+    const message = await client.next(() => true, RESULT_TIMEOUT_MS);
+    if (message.type === 'ui_event') continue;
+    if (message.type !== 'translation_result') throw new Error(`expected a translation_result, got ${JSON.stringify(message).slice(0, 300)}`);
+    return message;
+  }
 }
 
 /** A WAV of `seconds` of a 220 Hz tone at 22 050 Hz, as a TTS service answers. */
@@ -228,7 +243,9 @@ async function orchestrationOverhead(): Promise<void> {
   let index = 0;
   const viaSystem = async (): Promise<number> => {
     const start = performance.now();
-    client.utterance(index++, payload.audio);
+    // Written with encodeFrame, as the project's own session client (the `translate` command) does.
+    const frame = { type: 'utterance', session_id: client.sessionId, src_lang: 'en', tgt_lang: 'es', audio_format: 'pcm16', utterance_index: index++, manual_cut: true, audio: payload.audio, sample_rate: 16_000 };
+    client.send(encodeFrame(frame));
     const result = await nextResult(client);
     const ms = performance.now() - start;
     if (result.text_translated !== translation) throw new Error(`unexpected result ${JSON.stringify(result).slice(0, 300)}`);
@@ -236,13 +253,32 @@ async function orchestrationOverhead(): Promise<void> {
   };
   const direct = directClient();
   cleanups.push(() => direct.close());
+  /** The bodies the node sends (PROTOCOL.md §9.2–§9.4), one call after the other. */
+  const threeCalls = async (http: ReturnType<typeof directClient>, audio: string, jobId: string) => {
+    const heard = JSON.parse((await http.post(asr.baseUrl, '/utterance', { job_id: jobId, src_lang: 'en', audio, audio_format: 'pcm16', sample_rate: 16_000 })).toString('utf8')) as { text: string };
+    const translated = JSON.parse((await http.post(nmt.baseUrl, '/v1/translate', { src_lang: 'en', tgt_lang: 'es', text: heard.text })).toString('utf8')) as { text: string };
+    const speech = await http.post(tts.baseUrl, '/tts', { text: translated.text, voice: 'es-la', language: 'es' });
+    return { text_asr: heard.text, text_translated: translated.text, tts_audio: speech.toString('base64') };
+  };
   const viaDirect = async (): Promise<number> => {
     const start = performance.now();
-    // The bodies the node sends (PROTOCOL.md §9.2–§9.4).
-    const heard = JSON.parse((await direct.post(asr.baseUrl, '/utterance', { job_id: `bench-${index}`, src_lang: 'en', audio: payload.audio, audio_format: 'pcm16', sample_rate: 16_000 })).toString('utf8')) as { text: string };
-    const translated = JSON.parse((await direct.post(nmt.baseUrl, '/v1/translate', { src_lang: 'en', tgt_lang: 'es', text: heard.text })).toString('utf8')) as { text: string };
-    await direct.post(tts.baseUrl, '/tts', { text: translated.text, voice: 'es-la', language: 'es' });
+    await threeCalls(direct, payload.audio, `bench-${index}`);
     return performance.now() - start;
+  };
+  // The floor: the same four WebSocket hops and three calls, with nothing but ws and JSON.
+  const relayHttp = directClient();
+  cleanups.push(() => relayHttp.close());
+  const relay = await startBareRelay((job) => threeCalls(relayHttp, job.audio, `relay-${job.id}`));
+  cleanups.push(() => relay.close());
+  const relayClient = await LinkClient.connect(relay.clientUrl);
+  cleanups.push(() => relayClient.close());
+  const viaFloor = async (): Promise<number> => {
+    const start = performance.now();
+    relayClient.send(encodeJson({ type: 'utterance', audio: payload.audio }));
+    const result = await relayClient.next((m) => m.type === 'translation_result', RESULT_TIMEOUT_MS);
+    const ms = performance.now() - start;
+    if (result.text_translated !== translation) throw new Error(`unexpected relay result ${JSON.stringify(result).slice(0, 300)}`);
+    return ms;
   };
   // What the process spends with no job at all (heartbeats every 250 ms, timers), per ms of wall
   // time: taken out of each job's CPU time below, in proportion to the job's wall time.
@@ -251,7 +287,7 @@ async function orchestrationOverhead(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const idleUsed = process.cpuUsage(idleStart);
   const idleCpuPerMs = (idleUsed.user + idleUsed.system) / 1000 / (performance.now() - idleAt);
-  const cpu = { system: 0, direct: 0 };
+  const cpu = { system: 0, floor: 0, direct: 0 };
   /** Wall time of `run`, and its CPU time (this process, all threads, less the idle rate) added to `cpu[kind]`. */
   const measured = async (kind: keyof typeof cpu, run: () => Promise<number>): Promise<number> => {
     const before = process.cpuUsage();
@@ -260,44 +296,54 @@ async function orchestrationOverhead(): Promise<void> {
     cpu[kind] += (used.user + used.system) / 1000 - idleCpuPerMs * ms;
     return ms;
   };
+  const paths = [
+    ['system', viaSystem],
+    ['floor', viaFloor],
+    ['direct', viaDirect],
+  ] as const;
 
   for (const current of payloads) {
     payload = current;
-    for (let i = 0; i < 30; i++) {
-      await viaSystem();
-      await viaDirect();
-    }
-    const system: number[] = [];
-    const baseline: number[] = [];
+    for (let i = 0; i < WARMUP_JOBS; i++) for (const [, run] of paths) await run();
+    const ms = { system: [] as number[], floor: [] as number[], direct: [] as number[] };
     const overhead: number[] = [];
+    const overFloor: number[] = [];
+    const added: number[] = [];
     cpu.system = 0;
+    cpu.floor = 0;
     cpu.direct = 0;
     for (let i = 0; i < JOBS; i++) {
-      // Alternate which goes first, so neither always runs on a just-warmed path.
-      let s: number;
-      let d: number;
-      if (i % 2 === 0) {
-        s = await measured('system', viaSystem);
-        d = await measured('direct', viaDirect);
-      } else {
-        d = await measured('direct', viaDirect);
-        s = await measured('system', viaSystem);
+      // Rotate which goes first, so none always runs on a just-warmed path.
+      const taken = { system: 0, floor: 0, direct: 0 };
+      for (let k = 0; k < paths.length; k++) {
+        const [kind, run] = paths[(i + k) % paths.length]!;
+        taken[kind] = await measured(kind, run);
+        ms[kind].push(taken[kind]);
       }
-      system.push(s);
-      baseline.push(d);
-      overhead.push(s - d);
+      overhead.push(taken.system - taken.direct);
+      overFloor.push(taken.floor - taken.direct);
+      added.push(taken.system - taken.floor);
     }
-    const sys = summarize(system);
-    const base = summarize(baseline);
+    const sys = summarize(ms.system);
+    const floor = summarize(ms.floor);
+    const base = summarize(ms.direct);
     const over = summarize(overhead);
     const ratio = sys.p50 / base.p50;
+    const floorRatio = floor.p50 / base.p50;
     report(`(a) orchestration overhead, ${JOBS} jobs one at a time: ${payload.label}`, [
       ['direct: ASR → NMT → TTS over HTTP (baseline)', `p50 ${fmt(base.p50, 2)} ms, p99 ${fmt(base.p99, 2)} ms`],
       ['client → scheduler → node → services → client', `p50 ${fmt(sys.p50, 2)} ms, p99 ${fmt(sys.p99, 2)} ms`],
       ['ratio system / direct (p50)', `${fmt(ratio, 2)}  (goal ≤ ${RATIO_GOAL}: ${ratio <= RATIO_GOAL ? 'met' : 'NOT met'})`],
       ['overhead per job', `p50 ${fmt(over.p50, 2)} ms (goal < ${OVERHEAD_GOAL_MS} ms: ${over.p50 < OVERHEAD_GOAL_MS ? 'met' : 'NOT met'}), p99 ${fmt(over.p99, 2)} ms`],
+      // The same hops with nothing on them: how far below the system any design with them can go.
+      ['floor: the same 4 WebSocket hops, bare ws + JSON', `p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms`],
+      ['ratio floor / direct (p50)', `${fmt(floorRatio, 2)}${floorRatio > RATIO_GOAL ? `  (above ${RATIO_GOAL} before any validation, session or actor)` : ''}`],
+      ['floor overhead per job', `p50 ${fmt(summarize(overFloor).p50, 2)} ms; system over floor p50 ${fmt(summarize(added).p50, 2)} ms`],
       // CPU time does not grow with other load on the machine, as wall time does.
-      [`CPU per job (this process, less ${fmt(idleCpuPerMs * 1000, 1)} ms/s idle)`, `system ${fmt(cpu.system / JOBS, 2)} ms, direct ${fmt(cpu.direct / JOBS, 2)} ms, overhead ${fmt((cpu.system - cpu.direct) / JOBS, 2)} ms`],
+      [
+        `CPU per job (this process, less ${fmt(idleCpuPerMs * 1000, 1)} ms/s idle)`,
+        `system ${fmt(cpu.system / JOBS, 2)} ms, floor ${fmt(cpu.floor / JOBS, 2)} ms, direct ${fmt(cpu.direct / JOBS, 2)} ms, overhead ${fmt((cpu.system - cpu.direct) / JOBS, 2)} ms`,
+      ],
       ['WebSocket frame masking', wsMasking()],
     ]);
   }
