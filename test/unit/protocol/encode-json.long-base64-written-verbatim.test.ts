@@ -44,3 +44,21 @@ describe('encodeFrame', () => {
     expect(JSON.parse(text)).toEqual({ type: 'job_assign', audio });
   });
 });
+
+describe('member order', () => {
+  it('writes `type` first, then the long base64 members, then the others, so text never precedes the audio', () => {
+    const value = { job_id: 'j-1', text_translated: 'dónde está la estación de tren', tts_audio: audio, type: 'job_result', extra: { n: 1 } };
+    const text = encodeJson(value);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['type', 'tts_audio', 'job_id', 'text_translated', 'extra']);
+    // Everything up to the end of the audio is ASCII: a reader's fast UTF-8 scan covers it.
+    const audioEnd = text.indexOf(audio) + audio.length;
+    expect(/^[\x20-\x7e]*$/.test(text.slice(0, audioEnd))).toBe(true);
+  });
+
+  it('without a string `type`, starts with the base64 members', () => {
+    expect(Object.keys(JSON.parse(encodeJson({ text: 'é', audio, type: 3 })) as object)).toEqual(['audio', 'text', 'type']);
+    expect(encodeJson({ audio })).toBe(`{"audio":"${audio}"}`);
+    expect(encodeJson({ type: 'x', audio })).toBe(`{"type":"x","audio":"${audio}"}`);
+  });
+});

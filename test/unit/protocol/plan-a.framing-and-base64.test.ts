@@ -96,6 +96,20 @@ describe('base64', () => {
     expect(isBase64(`${valid.slice(0, 100)}${valid.slice(101)}`)).toBe(false);
   });
 
+  it('answers alike for texts it has seen: a remembered valid text never vouches for another of its length', () => {
+    const bytes = Buffer.from(Array.from({ length: 12_000 }, (_, i) => (i * 31) & 255));
+    const made = encodeBase64(bytes);
+    expect(isBase64(made)).toBe(true);
+    // The same characters in a different string object, and the same length with one character changed.
+    expect(isBase64(`${made.slice(0, 10)}${made.slice(10)}`)).toBe(true);
+    expect(isBase64(`${made.slice(0, 5_000)}-${made.slice(5_001)}`)).toBe(false);
+    // More valid texts than are remembered: the first is checked again, with the same answer.
+    const others = Array.from({ length: 6 }, (_, k) => Buffer.alloc(9_000, k).toString('base64'));
+    for (const other of others) expect(isBase64(other)).toBe(true);
+    expect(isBase64(made)).toBe(true);
+    expect(decodeBase64(made)?.equals(bytes)).toBe(true);
+  });
+
   it('agrees with the RFC 4648 grammar on short texts of every shape', () => {
     const grammar = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
     const alphabet = ['A', 'Q', 'z', '9', '+', '/', '=', '=', '-', '_', ' '];
