@@ -96,6 +96,22 @@ describe('base64', () => {
     expect(isBase64(`${valid.slice(0, 100)}${valid.slice(101)}`)).toBe(false);
   });
 
+  it('agrees with decoding and encoding again for every UTF-16 code unit, alone or as a whole group, anywhere', () => {
+    const reference = (text: string) => !text.slice(0, -4).includes('=') && Buffer.from(text, 'base64').toString('base64') === text;
+    const valid = Buffer.from(Array.from({ length: 3_000 }, (_, i) => (i * 37) & 255)).toString('base64');
+    let checked = 0;
+    for (let code = 0; code < 0x10000; code++) {
+      const c = String.fromCharCode(code);
+      for (const at of [0, 2, 2_001]) {
+        for (const text of [`${valid.slice(0, at)}${c}${valid.slice(at + 1)}`, `${valid.slice(0, at)}${c.repeat(4)}${valid.slice(at + 4)}`]) {
+          if (isBase64(text) !== reference(text)) expect.fail(`U+${code.toString(16)} at ${at}: isBase64 ${isBase64(text)}`);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(0x10000 * 6);
+  });
+
   it('answers alike for texts it has seen: a remembered valid text never vouches for another of its length', () => {
     const bytes = Buffer.from(Array.from({ length: 12_000 }, (_, i) => (i * 31) & 255));
     const made = encodeBase64(bytes);
