@@ -7,8 +7,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../kernel/errors.js';
-import { DEFAULT_HEARTBEAT_OPTIONS } from '../machines/heartbeat.machine.js';
-import { DEFAULT_LINK_OPTIONS } from '../machines/link.machine.js';
+import { DEFAULT_HEARTBEAT_OPTIONS } from '../machines/heartbeat.defaults.js';
+import { DEFAULT_LINK_OPTIONS } from '../machines/link.defaults.js';
 import { DEFAULT_MAX_CONCURRENT_JOBS } from '../protocol/node-link.schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/validation.js';
 

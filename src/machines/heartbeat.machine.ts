@@ -13,15 +13,7 @@ import type { BusEventOf } from '../kernel/bus-events.js';
 import { ActorNotProvidedError } from '../kernel/errors.js';
 import { heartbeatDebounceMachine } from './heartbeat-debounce.machine.js';
 import type { HeartbeatDebounceFired } from './heartbeat-debounce.machine.js';
-
-export interface HeartbeatOptions {
-  /** Period between heartbeats, in ms, until an ack gives another (`heartbeat_interval_ms`, §3.2). */
-  intervalMs: number;
-  /** Quiet time before a change-triggered heartbeat, in ms (`heartbeat_debounce_ms`). */
-  debounceMs: number;
-}
-
-export const DEFAULT_HEARTBEAT_OPTIONS = { intervalMs: 15_000, debounceMs: 2_000 } as const satisfies HeartbeatOptions;
+import type { HeartbeatOptions } from './heartbeat.defaults.js';
 
 export type HeartbeatTrigger = 'ack' | 'periodic' | 'debounced';
 

@@ -15,7 +15,8 @@ import type { ServiceRegistryPort } from '../../kernel/ports/service-registry.po
 import type { ChildSpecInput } from '../../kernel/supervisor.js';
 import { SYSTEM_IDS } from '../../kernel/system.js';
 import { heartbeatMachine } from '../../machines/heartbeat.machine.js';
-import type { HeartbeatEmitted, HeartbeatEvent, HeartbeatOptions } from '../../machines/heartbeat.machine.js';
+import type { HeartbeatOptions } from '../../machines/heartbeat.defaults.js';
+import type { HeartbeatEmitted, HeartbeatEvent } from '../../machines/heartbeat.machine.js';
 import { buildCapabilityReport } from './capability-report.js';
 import type { HardwareMonitor } from './hardware.actor.js';
 import { buildNodeHeartbeat, resourceUsageOf } from './node-messages.js';

@@ -21,7 +21,8 @@ import type { ServiceRegistryPort } from '../../kernel/ports/service-registry.po
 import type { ChildSpecInput } from '../../kernel/supervisor.js';
 import { SYSTEM_IDS } from '../../kernel/system.js';
 import { linkMachine } from '../../machines/link.machine.js';
-import type { LinkEmitted, LinkEvent, LinkOptions, SocketCommand } from '../../machines/link.machine.js';
+import type { LinkOptions } from '../../machines/link.defaults.js';
+import type { LinkEmitted, LinkEvent, SocketCommand } from '../../machines/link.machine.js';
 import type { NodeRegister } from '../../protocol/node-link.schema.js';
 import { buildCapabilityReport } from './capability-report.js';
 import type { HardwareMonitor } from './hardware.actor.js';

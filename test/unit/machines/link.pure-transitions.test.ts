@@ -1,6 +1,7 @@
 import { initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LINK_OPTIONS, linkMachine, linkStateOf } from '../../../src/machines/link.machine.js';
+import { DEFAULT_LINK_OPTIONS } from '../../../src/machines/link.defaults.js';
+import { linkMachine, linkStateOf } from '../../../src/machines/link.machine.js';
 import type { LinkEvent } from '../../../src/machines/link.machine.js';
 
 const URL_A = 'ws://a:5010/ws/node';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
-import { DEFAULT_LINK_OPTIONS, linkMachine, nextAttempt } from '../../../src/machines/link.machine.js';
+import { DEFAULT_LINK_OPTIONS } from '../../../src/machines/link.defaults.js';
+import { linkMachine, nextAttempt } from '../../../src/machines/link.machine.js';
 import { ack, startLinkHarness } from '../../support/link-harness.js';
 
 const A = 'ws://a:5010/ws/node';
