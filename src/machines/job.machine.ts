@@ -14,8 +14,10 @@
  * ```
  *
  * The machine does no I/O. Its invoked actors are placeholders that `src/actors/node/job.actor.ts`
- * provides: `prepareAudio`, `findService` (least-in-flight eligible service, §8.4), `startService`
- * (on-demand start), `transcribe`, `translate`, `synthesize`, `encodeSpeech`. Leaving a state stops
+ * provides: `prepareAudio`, `startService` (on-demand start), `transcribe`, `translate`,
+ * `synthesize`, `encodeSpeech`; so is the `chooseService` action, which picks the stage's service
+ * (least in flight among the eligible ones, §8.4) from the node's registry as `selecting` is entered:
+ * a synchronous read, so it is not an actor of its own (an actor and three events per stage). Leaving a state stops
  * its actor, which aborts its signal: a timeout, the deadline and `job.cancel` abort the HTTP call
  * or worker task in flight. Everything the node sends is emitted as `link.send`, and the end as
  * `job.finished`; the jobs actor forwards both to the bus. `clock` is read only to time the stages.
@@ -90,7 +92,9 @@ export interface EncodedTts {
  */
 export type JobIds = Pick<JobAssign, 'job_id' | 'attempt_id' | 'session_id' | 'trace_id'>;
 export type PrepareAudioInput = { job: JobIds; audio: string; format: AudioFormat; sampleRate: number; paddingMs?: number };
-export type FindServiceInput = { job: JobIds; need: ServiceNeed; exclude: string[] };
+export type ChooseServiceParams = { job: JobIds; need: ServiceNeed; exclude: string[] };
+/** What `chooseService` found for the stage, or why it could not choose (the job then fails). */
+export type StageChoice = ServiceChoice | { kind: 'failed'; code: string };
 export type StartServiceInput = { job: JobIds; serviceId: string; need: ServiceNeed };
 export type CallInput<TRequest> = { job: JobIds; service: SpeechServiceRef; request: TRequest };
 export type EncodeSpeechInput = { job: JobIds; audio: SynthesizedAudio; format: AudioFormat };
@@ -118,12 +122,14 @@ export interface StageState {
   /** Calls made in this stage. */
   calls: number;
   current: ChosenService | undefined;
+  /** What `chooseService` answered on the last entry to `selecting`. */
+  choice: StageChoice | undefined;
   starting: { serviceId: string; startupTimeoutMs: number } | undefined;
   synthesized: SynthesizedAudio | undefined;
   lastFailure: { serviceId: string; code: string } | undefined;
 }
 
-const freshStage = (startedAtMs: number): StageState => ({ startedAtMs, tried: [], calls: 0, current: undefined, starting: undefined, synthesized: undefined, lastFailure: undefined });
+const freshStage = (startedAtMs: number): StageState => ({ startedAtMs, tried: [], calls: 0, current: undefined, choice: undefined, starting: undefined, synthesized: undefined, lastFailure: undefined });
 
 /**
  * At most 19 top-level fields: every `assign` makes a new context with `Object.assign({}, …)`, and
@@ -218,7 +224,6 @@ const jobSetup = setup({
   types: {} as { context: JobContext; events: JobEvent; input: JobInput; emitted: JobEmitted; output: JobOutput },
   actors: {
     prepareAudio: fromPromise<PreparedUtterance, PrepareAudioInput>(unprovided('prepareAudio')),
-    findService: fromPromise<ServiceChoice, FindServiceInput>(unprovided('findService')),
     startService: fromPromise<ChosenService, StartServiceInput>(unprovided('startService')),
     transcribe: fromPromise<AsrUtteranceResponse, CallInput<AsrUtteranceRequest>>(unprovided('transcribe')),
     translate: fromPromise<TranslateSuccess, CallInput<TranslateRequest>>(unprovided('translate')),
@@ -239,11 +244,14 @@ const jobSetup = setup({
     wantsNmt: ({ context }) => wantsTranslation(context.plan, context.src, context.tgt) && !context.stagesDone.includes('nmt'),
     wantsTts: ({ context }) => context.plan.useTts && context.textAsr !== undefined && !context.stagesDone.includes('tts'),
     isEncodeRefusal: (_, params: { error: unknown }) => codeOf(params.error) === 'AUDIO_ENCODE_FAILED',
+    chose: ({ context }, params: { kind: StageChoice['kind'] }) => context.stage.choice?.kind === params.kind,
   },
   actions: {
     sendAck: emit(({ context }) => ({ type: 'link.send' as const, message: jobAckOf(context.job, context.nodeId) })),
     sendStarted: emit(({ context }) => ({ type: 'link.send' as const, message: jobStartedOf(context.job, context.nodeId) })),
     enterStage: assign(({ context }) => ({ stage: freshStage(context.clock.now()) })),
+    // Provided by the node (job.actor.ts); unprovided, the stage fails as a failed choice would.
+    chooseService: assign(({ context }, _params: ChooseServiceParams) => ({ stage: { ...context.stage, choice: { kind: 'failed' as const, code: 'ACTOR_NOT_PROVIDED' } } })),
     leaveStage: assign(({ context }, params: { stage: StageName }) => ({ timings: addStageTime(context.timings, params.stage, context.clock.now() - context.stage.startedAtMs) })),
     finishStage: assign(({ context }, params: { stage: StageName }) => ({ stagesDone: [...context.stagesDone, params.stage] })),
     useService: assign(({ context }, params: { service: ChosenService }) => ({ stage: { ...context.stage, current: params.service, starting: undefined } })),
@@ -294,36 +302,39 @@ function serviceStage<TCalling extends Parameters<typeof jobSetup.createStateCon
     exit: { type: 'leaveStage', params: { stage } },
     states: {
       selecting: {
-        invoke: {
-          id: 'findService',
-          src: 'findService',
-          input: ({ context }) => ({ job: context.job, need: stageNeed(context, stage), exclude: context.stage.tried }),
-          onDone: [
-            { guard: ({ event }) => event.output.kind === 'running', target: 'calling', actions: { type: 'useService', params: ({ event }) => ({ service: (event.output as Extract<ServiceChoice, { kind: 'running' }>).service }) } },
-            {
-              guard: ({ event }) => event.output.kind === 'startable',
-              target: 'starting',
-              actions: {
-                type: 'planStart',
-                params: ({ event }) => {
-                  const choice = event.output as Extract<ServiceChoice, { kind: 'startable' }>;
-                  return { serviceId: choice.serviceId, startupTimeoutMs: choice.startupTimeoutMs };
-                },
+        entry: { type: 'chooseService', params: ({ context }) => ({ job: context.job, need: stageNeed(context, stage), exclude: context.stage.tried }) },
+        always: [
+          { guard: { type: 'chose', params: { kind: 'running' } }, target: 'calling', actions: { type: 'useService', params: ({ context }) => ({ service: (context.stage.choice as Extract<ServiceChoice, { kind: 'running' }>).service }) } },
+          {
+            guard: { type: 'chose', params: { kind: 'startable' } },
+            target: 'starting',
+            actions: {
+              type: 'planStart',
+              params: ({ context }) => {
+                const choice = context.stage.choice as Extract<ServiceChoice, { kind: 'startable' }>;
+                return { serviceId: choice.serviceId, startupTimeoutMs: choice.startupTimeoutMs };
               },
             },
-            // §8.4: a stage that finds no service to call at all → MODEL_NOT_AVAILABLE (the scheduler reassigns).
-            {
-              guard: 'nothingCalled',
-              target: '#job.failed',
-              actions: {
-                type: 'fail',
-                params: ({ event }) => ({ error: event.output.kind === 'none' ? modelNotAvailable(event.output.unavailable) : modelNotAvailable({ service_id: stage, reason: 'not_installed' }) }),
+          },
+          {
+            guard: { type: 'chose', params: { kind: 'failed' } },
+            target: '#job.failed',
+            actions: { type: 'fail', params: ({ context }) => ({ error: processingError('service choice failed', { stage, code: (context.stage.choice as Extract<StageChoice, { kind: 'failed' }>).code }) }) },
+          },
+          // §8.4: a stage that finds no service to call at all → MODEL_NOT_AVAILABLE (the scheduler reassigns).
+          {
+            guard: 'nothingCalled',
+            target: '#job.failed',
+            actions: {
+              type: 'fail',
+              params: ({ context }) => {
+                const { choice } = context.stage;
+                return { error: choice?.kind === 'none' ? modelNotAvailable(choice.unavailable) : modelNotAvailable({ service_id: stage, reason: 'not_installed' }) };
               },
             },
-            { target: '#job.failed', actions: { type: 'fail', params: ({ context }) => ({ error: stageFailedError(stage, context.stage.lastFailure) }) } },
-          ],
-          onError: { target: '#job.failed', actions: { type: 'fail', params: ({ event }) => ({ error: processingError('service choice failed', { stage, code: codeOf(event.error) }) }) } },
-        },
+          },
+          { target: '#job.failed', actions: { type: 'fail', params: ({ context }) => ({ error: stageFailedError(stage, context.stage.lastFailure) }) } },
+        ],
       },
       starting: {
         invoke: {

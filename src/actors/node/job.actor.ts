@@ -6,23 +6,24 @@
  * carries the job's ids. Transcripts and translations are logged only at debug, under `pii`
  * (STYLE.md §11).
  */
-import { fromPromise } from 'xstate';
-import { KernelError } from '../../kernel/errors.js';
+import { assign, fromPromise } from 'xstate';
+import { isKernelError, KernelError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { AudioPort, SynthesizedAudio } from '../../kernel/ports/audio.port.js';
 import type { ServiceControlPort, ServiceRegistryPort } from '../../kernel/ports/service-registry.port.js';
 import type { SpeechPort, SpeechServiceRef, TranslateSuccess } from '../../kernel/ports/speech.port.js';
 import { jobMachine } from '../../machines/job.machine.js';
+import type { JobContext } from '../../machines/job.machine.js';
 import type {
   CallInput,
+  ChooseServiceParams,
   ChosenService,
   EncodedTts,
   EncodeSpeechInput,
-  FindServiceInput,
   JobIds,
   PrepareAudioInput,
   PreparedUtterance,
-  ServiceChoice,
+  StageChoice,
   StartServiceInput,
 } from '../../machines/job.machine.js';
 import { decodeBase64, encodeBase64 } from '../../protocol/base64.js';
@@ -30,7 +31,7 @@ import type { AsrUtteranceRequest, AsrUtteranceResponse, TranslateRequest, TtsRe
 import { chooseService, chosenServiceOf } from './service-choice.js';
 
 /**
- * Calls in flight over every job of the node: per service (the load that `findService` balances)
+ * Calls in flight over every job of the node: per service (the load that `chooseService` balances)
  * and per service version (the versions the package manager must not remove).
  */
 export class ServiceLoad {
@@ -88,7 +89,22 @@ export function jobLogic(ports: JobPorts) {
       throw err;
     });
 
+  /** The stage's service, read from the registry as the job enters `selecting` (§8.4). */
+  const choose = (params: ChooseServiceParams): StageChoice => {
+    try {
+      const choice = chooseService(ports.registry.list(), params.need, params.exclude, ports.load.count);
+      logOf(params.job).debug({ stage: params.need.stage, choice: choice.kind, serviceId: choice.kind === 'running' ? choice.service.ref.id : choice.kind === 'startable' ? choice.serviceId : undefined, excluded: params.exclude }, 'service chosen');
+      return choice;
+    } catch (err) {
+      logOf(params.job).error({ err, stage: params.need.stage }, 'service choice failed');
+      return { kind: 'failed', code: isKernelError(err) ? err.code : 'INTERNAL_ERROR' };
+    }
+  };
+
   return jobMachine.provide({
+    actions: {
+      chooseService: assign(({ context }: { context: JobContext }, params: ChooseServiceParams) => ({ stage: { ...context.stage, choice: choose(params) } })),
+    },
     actors: {
       prepareAudio: fromPromise<PreparedUtterance, PrepareAudioInput>(async ({ input, signal }) => {
         const bytes = decodeBase64(input.audio);
@@ -98,11 +114,6 @@ export function jobLogic(ports: JobPorts) {
         // pcm16 little-endian is the in-memory layout of Int16Array on every platform Node runs on.
         const pcm = new Uint8Array(prepared.pcm.buffer, prepared.pcm.byteOffset, prepared.pcm.byteLength);
         return { speech: prepared.speech, pcm16Base64: encodeBase64(pcm), durationMs: prepared.durationMs };
-      }),
-      findService: fromPromise<ServiceChoice, FindServiceInput>(async ({ input }) => {
-        const choice = chooseService(ports.registry.list(), input.need, input.exclude, ports.load.count);
-        logOf(input.job).debug({ stage: input.need.stage, choice: choice.kind, serviceId: choice.kind === 'running' ? choice.service.ref.id : choice.kind === 'startable' ? choice.serviceId : undefined, excluded: input.exclude }, 'service chosen');
-        return choice;
       }),
       startService: fromPromise<ChosenService, StartServiceInput>(async ({ input, signal }) => {
         logOf(input.job).info({ serviceId: input.serviceId, stage: input.need.stage }, 'starting a service on demand');

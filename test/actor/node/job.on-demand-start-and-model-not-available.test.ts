@@ -128,4 +128,23 @@ describe('job: MODEL_NOT_AVAILABLE at acceptance (§8.2 check 5), before any job
     expect(h.resultsFor(job.job_id)[0]).toMatchObject({ success: false, text_asr: 'hello', error: { code: 'MODEL_NOT_AVAILABLE', details: { service_id: 'nmt-1', reason: 'error', service_version: '1.0.0' } } });
     expect(h.speech.forgotten).toContain('nmt-1');
   });
+
+  it('a registry that throws while a stage chooses its service: PROCESSING_ERROR "service choice failed", carrying the transcript; the next job is served', async () => {
+    h = await startJobsHarness();
+    const list = h.registry.list.bind(h.registry);
+    h.speech.script('asr-1', () => {
+      h.registry.list = () => {
+        throw new Error('registry snapshot unreadable');
+      };
+      return { text: 'hello' };
+    });
+    const job = jobAssign();
+    await h.assign(job);
+    expect(h.resultsFor(job.job_id)[0]).toMatchObject({ success: false, text_asr: 'hello', error: { code: 'PROCESSING_ERROR', message: 'service choice failed', details: { stage: 'nmt', code: 'INTERNAL_ERROR' } } });
+    h.registry.list = list;
+    h.speech.script('asr-1', () => ({ text: 'hello again' }));
+    const next = jobAssign();
+    await h.assign(next);
+    expect(h.resultsFor(next.job_id)[0]).toMatchObject({ success: true, text_asr: 'hello again' });
+  });
 });
