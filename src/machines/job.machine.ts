@@ -16,10 +16,10 @@
  * The machine does no I/O. Its invoked actors are placeholders that `src/actors/node/job.actor.ts`
  * provides: `prepareAudio`, `startService` (on-demand start), `transcribe`, `translate`,
  * `synthesize`, `encodeSpeech`; so is the `chooseService` action, which picks the stage's service
- * (least in flight among the eligible ones, §8.4) from the node's registry as `selecting` is entered:
- * a synchronous read, so it is not an actor of its own (an actor and three events per stage). Leaving a state stops
- * its actor, which aborts its signal: a timeout, the deadline and `job.cancel` abort the HTTP call
- * or worker task in flight. Everything the node sends is emitted as `link.send`, and the end as
+ * (least in flight among the eligible ones, §8.4) from the node's registry as `selecting` is
+ * entered: a synchronous read, so not an actor of its own (that cost an actor and three events per
+ * stage). Leaving a state stops its actor, which aborts its signal: a timeout, the deadline and
+ * `job.cancel` abort the HTTP call or worker task in flight. Everything the node sends is emitted as `link.send`, and the end as
  * `job.finished`; the jobs actor forwards both to the bus. `clock` is read only to time the stages.
  */
 import { assign, emit, fromPromise, setup } from 'xstate';
