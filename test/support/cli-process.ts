@@ -1,5 +1,6 @@
 /**
- * Runs `node bin/linguamesh.js …` as a real OS process to completion: its exit code and output.
+ * Runs `node bin/linguamesh.js …` (or any script of the repository, `runNode`) as a real OS
+ * process to completion: its exit code and output.
  * The pid is recorded for the suite's orphan check, and a process still running at the deadline
  * is killed (and the call rejects), so no test leaves one behind.
  */
@@ -24,7 +25,12 @@ export interface CliRunOptions {
 }
 
 export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['bin/linguamesh.js', ...args], {
+  return runNode(['bin/linguamesh.js', ...args], options);
+}
+
+/** `node <nodeArgs…>` in the repository's root, e.g. `['--import', 'tsx', 'test/fixtures/…', …]`. */
+export function runNode(nodeArgs: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
@@ -39,7 +45,7 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
   return new Promise((resolveRun, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`linguamesh ${args.join(' ')} still running after ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`node ${nodeArgs.join(' ')} still running after ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.once('error', (err) => {
       clearTimeout(timer);

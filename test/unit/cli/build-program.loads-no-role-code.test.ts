@@ -8,15 +8,13 @@
  * actions and the embedding API they start the roles with are loaded, so a trace that records
  * nothing cannot pass.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordPid } from '../../support/pids.js';
+import { REPO_ROOT, runNode } from '../../support/cli-process.js';
 
-const REPO_ROOT = join(import.meta.dirname, '../../..');
 const SEPARATOR = '--- actions';
 
 /** Packages only the roles need: none may load before a command runs. */
@@ -55,15 +53,7 @@ interface Trace {
 
 async function trace(): Promise<Trace> {
   const traceFile = join(dir, 'modules.trace');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli/build-program.entry.ts', traceFile], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  recordPid(child.pid);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runNode(['--import', 'tsx', 'test/fixtures/cli/build-program.entry.ts', traceFile], { timeoutMs: 50_000 });
   const lines = readFileSync(traceFile, 'utf8').split('\n').filter(Boolean);
   const at = lines.indexOf(SEPARATOR);
   return { code, stdout, stderr, definitions: at < 0 ? lines : lines.slice(0, at), actions: at < 0 ? [] : lines.slice(at + 1) };

@@ -5,14 +5,13 @@
  * it resolves (test/fixtures/cli/print-config.entry.ts); the trace must show the configuration
  * being read (zod, src/cli/role-config.ts), so a trace that records nothing cannot pass.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordPid } from '../../support/pids.js';
+import { runNode } from '../../support/cli-process.js';
+import type { CliRun } from '../../support/cli-process.js';
 
-const REPO_ROOT = join(import.meta.dirname, '../../..');
 const ROLE_PACKAGES = ['xstate', 'ws', 'undici', 'piscina', 'ioredis', 'prom-client', 'systeminformation', 'sherpa-onnx-node'];
 
 const dir = mkdtempSync(join(tmpdir(), 'linguamesh-print-config-'));
@@ -20,22 +19,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const packageOf = (url: string): string | undefined => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
 
-async function printConfig(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; modules: string[] }> {
+async function printConfig(args: string[]): Promise<CliRun & { modules: string[] }> {
   const traceFile = join(dir, `${args[0]}.trace`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cli/print-config.entry.ts', traceFile, ...args, '--print-config'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LINGUAMESH_NODE_SCHEDULER_URL: 'ws://127.0.0.1:1/ws/node' },
+  const run = await runNode(['--import', 'tsx', 'test/fixtures/cli/print-config.entry.ts', traceFile, ...args, '--print-config'], {
+    timeoutMs: 50_000,
+    env: { LINGUAMESH_NODE_SCHEDULER_URL: 'ws://127.0.0.1:1/ws/node' },
   });
-  recordPid(child.pid);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  clearTimeout(timer);
-  return { code, stdout, stderr, modules: readFileSync(traceFile, 'utf8').split('\n').filter(Boolean) };
+  return { ...run, modules: readFileSync(traceFile, 'utf8').split('\n').filter(Boolean) };
 }
 
 describe('--print-config', () => {
